@@ -235,8 +235,10 @@ impl Chaos {
     }
 
     pub(crate) fn replace(&self, config: ChaosConfig) {
+        // A pending Retry-After is not forgiven by a configuration change.
         let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *inner = Inner { config, ..Inner::default() };
+        let penalties = std::mem::take(&mut inner.penalties);
+        *inner = Inner { config, penalties, ..Inner::default() };
     }
 
     pub(crate) fn config(&self) -> ChaosConfig {
