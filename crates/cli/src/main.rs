@@ -1,1 +1,73 @@
-fn main() {}
+//! `graphlab`: the lab's command-line tool, thin glue over the libraries.
+//!
+//! ```text
+//! graphlab tenant serve                 # the emulated tenant on 127.0.0.1:5580
+//! graphlab tenant token --scopes User.Read
+//! graphlab graph GET /me                # any Graph request, printed as JSON
+//! ```
+
+mod graph;
+mod options;
+mod tenant;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use options::Global;
+
+/// The Microsoft Graph JSON-batch lab, on an emulated tenant or a real one.
+#[derive(Debug, Parser)]
+#[command(name = "graphlab", version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run or query the embedded emulated tenant.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// Send one request to Microsoft Graph and print the answer.
+    Graph(graph::GraphArgs),
+    /// Show which identity platform and Graph the commands will use.
+    Endpoints,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GRAPHLAB_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("graphlab: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Tenant(cmd) => tenant::run(&cli.global, cmd).await,
+            Command::Graph(args) => graph::run(&cli.global, args).await,
+            Command::Endpoints => {
+                cli.global.print_endpoints();
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("graphlab: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

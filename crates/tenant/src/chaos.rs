@@ -157,7 +157,9 @@ impl ChaosConfig {
             }
         }
         if let Some(limit) = self.rate_limit
-            && (limit.requests == 0 || !(limit.per_seconds > 0.0))
+            && (limit.requests == 0
+                || !limit.per_seconds.is_finite()
+                || limit.per_seconds <= 0.0)
         {
             return Err(ChaosError(
                 "rateLimit: requests and perSeconds must be positive".into(),

@@ -181,6 +181,7 @@ impl Stats {
 pub(crate) struct TenantState {
     pub(crate) store: Store,
     pub(crate) key: SigningKey,
+    pub(crate) verified: token::VerifiedCache,
     pub(crate) tenant_id: String,
     pub(crate) replication_delay: Duration,
     pub(crate) chaos: chaos::Chaos,
@@ -252,6 +253,7 @@ impl Tenant {
         Ok(Tenant(Arc::new(TenantState {
             store,
             key,
+            verified: token::VerifiedCache::default(),
             tenant_id: seed::TENANT_ID.to_owned(),
             replication_delay: config.replication_delay,
             chaos: chaos::Chaos::new(config.chaos.clone()),

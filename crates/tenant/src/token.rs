@@ -181,6 +181,42 @@ pub fn now_secs() -> u64 {
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECS: u64 = 60;
 
+/// Tokens whose signature was already verified, so that a client sending the
+/// same token many times (every batch item carries it) pays for RSA once.
+/// Lifetime, audience and tenant are still checked on every use.
+#[derive(Debug, Default)]
+pub(crate) struct VerifiedCache(
+    std::sync::Mutex<std::collections::HashMap<String, AccessClaims>>,
+);
+
+/// Entries kept before the cache is emptied (tokens live an hour; this is plenty).
+const CACHE_LIMIT: usize = 4096;
+
+impl VerifiedCache {
+    /// Validates `token`, verifying its signature only the first time it is seen.
+    pub(crate) fn validate(
+        &self,
+        key: &SigningKey,
+        token: &str,
+        tenant_id: &str,
+    ) -> Result<AccessClaims, TokenError> {
+        let cached = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned();
+        let claims = match cached {
+            Some(claims) => claims,
+            None => {
+                let claims = key.verify_signature(token)?;
+                let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+                if map.len() >= CACHE_LIMIT {
+                    map.clear();
+                }
+                map.insert(token.to_owned(), claims.clone());
+                claims
+            }
+        };
+        check_claims(claims, tenant_id)
+    }
+}
+
 impl SigningKey {
     /// Checks a bearer token: signature, `kid`, lifetime, audience, tenant.
     pub fn validate(
@@ -188,6 +224,11 @@ impl SigningKey {
         token: &str,
         tenant_id: &str,
     ) -> Result<AccessClaims, TokenError> {
+        check_claims(self.verify_signature(token)?, tenant_id)
+    }
+
+    /// Checks the header and signature only, and decodes the claims.
+    fn verify_signature(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::RS256
@@ -207,23 +248,29 @@ impl SigningKey {
                     }
                     _ => TokenError::Malformed,
                 })?;
-        let claims = data.claims;
-        let now = now_secs();
-        if claims.exp + LEEWAY_SECS <= now {
-            return Err(TokenError::Expired);
-        }
-        if claims.nbf > now + LEEWAY_SECS {
-            return Err(TokenError::NotYetValid);
-        }
-        if claims.aud != GRAPH_RESOURCE
-            && claims.aud != GRAPH_APP_ID
-            && claims.aud != format!("{GRAPH_RESOURCE}/")
-        {
-            return Err(TokenError::Audience);
-        }
-        if claims.tid != tenant_id {
-            return Err(TokenError::Tenant);
-        }
-        Ok(claims)
+        Ok(data.claims)
     }
+}
+
+fn check_claims(
+    claims: AccessClaims,
+    tenant_id: &str,
+) -> Result<AccessClaims, TokenError> {
+    let now = now_secs();
+    if claims.exp + LEEWAY_SECS <= now {
+        return Err(TokenError::Expired);
+    }
+    if claims.nbf > now + LEEWAY_SECS {
+        return Err(TokenError::NotYetValid);
+    }
+    if claims.aud != GRAPH_RESOURCE
+        && claims.aud != GRAPH_APP_ID
+        && claims.aud != format!("{GRAPH_RESOURCE}/")
+    {
+        return Err(TokenError::Audience);
+    }
+    if claims.tid != tenant_id {
+        return Err(TokenError::Tenant);
+    }
+    Ok(claims)
 }

@@ -1,0 +1,208 @@
+//! `graphlab tenant ...`: serve the emulator, check it, mint test tokens.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use graphlab_tenant::{ChaosConfig, Tenant, TenantConfig, TokenSpec, seed};
+
+use crate::options::Global;
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Start the emulated tenant (Microsoft Graph under /v1.0 and /beta).
+    Serve(ServeArgs),
+    /// Ask a running emulator for its health.
+    Status,
+    /// Print an access token signed by the emulator's key (a testing aid).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; loopback unless you ask otherwise.
+    #[arg(long, default_value = "127.0.0.1:5580")]
+    addr: SocketAddr,
+    /// State directory (default: <lab-dir>/tenant).
+    #[arg(long, conflicts_with = "in_memory", value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Keep state in memory only (lost on exit).
+    #[arg(long)]
+    in_memory: bool,
+    /// Fault-injection configuration (JSON; see the emulator reference).
+    #[arg(long, value_name = "FILE")]
+    chaos: Option<PathBuf>,
+    /// Seconds before a new group can get a team (Graph's replication delay).
+    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    replication_delay: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// State directory of the emulator (default: <lab-dir>/tenant).
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// The signed-in user (UPN or id).
+    #[arg(long, default_value = seed::ADMIN_UPN)]
+    user: String,
+    /// Delegated scopes to put in `scp`.
+    #[arg(long, num_args = 1.., default_values_t = ["User.Read".to_owned()])]
+    scopes: Vec<String>,
+    /// Issue an app-only token for this client id (with --roles) instead.
+    #[arg(long, value_name = "CLIENT_ID")]
+    app: Option<String>,
+    /// Application roles for an app-only token.
+    #[arg(long, num_args = 1..)]
+    roles: Vec<String>,
+}
+
+pub async fn run(global: &Global, command: TenantCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TenantCommand::Serve(args) => serve(global, args).await,
+        TenantCommand::Status => status(global).await,
+        TenantCommand::Token(args) => token(global, args),
+    }
+}
+
+fn read_chaos(path: &Path) -> anyhow::Result<ChaosConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read chaos file {}", path.display()))?;
+    ChaosConfig::from_json(&text)
+        .with_context(|| format!("chaos file {}", path.display()))
+}
+
+async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if !(0.0..=3600.0).contains(&args.replication_delay) {
+        bail!("--replication-delay must be between 0 and 3600 seconds");
+    }
+    let mut config = if args.in_memory {
+        TenantConfig::in_memory()
+    } else {
+        TenantConfig::persistent(
+            args.state.unwrap_or_else(|| global.lab_dir.join("tenant")),
+        )
+    };
+    config.replication_delay = Duration::from_secs_f64(args.replication_delay);
+    if let Some(path) = &args.chaos {
+        config.chaos = read_chaos(path)?;
+    }
+    if !args.addr.ip().is_loopback() {
+        eprintln!(
+            "graphlab: warning: listening on {}, not loopback: anyone who can reach it can use \
+             the emulator's admin routes",
+            args.addr
+        );
+    }
+    let tenant = Tenant::open(&config).context("cannot open the tenant state")?;
+    // Signal handlers go in before the URL is announced: a client that reads
+    // the announcement and at once sends SIGTERM must get a clean stop.
+    let signals = Signals::install()?;
+    let mut running = graphlab_tenant::serve(tenant, args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    // The announcement is the only line on stdout (callers read it and may
+    // close the pipe); everything else goes to stderr.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "graphlab tenant listening on {}", running.base_url());
+        let _ = out.flush();
+    }
+    match &config.state_dir {
+        Some(dir) => eprintln!("graphlab: state in {}", dir.display()),
+        None => eprintln!("graphlab: state in memory"),
+    }
+    let stop = running.take_shutdown();
+    tokio::spawn(async move {
+        signals.wait().await;
+        if let Some(stop) = stop {
+            let _ = stop.send(());
+        }
+    });
+    running.wait().await.context("the server failed")?;
+    eprintln!("graphlab: tenant stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT and SIGTERM, registered eagerly.
+struct Signals {
+    #[cfg(unix)]
+    streams: (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+            let term =
+                signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+            Ok(Signals { streams: (int, term) })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let (mut int, mut term) = self.streams;
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn status(global: &Global) -> anyhow::Result<ExitCode> {
+    let Some(url) = &global.tenant_url else {
+        bail!("no emulator to ask: pass --tenant-url or set GRAPHLAB_TENANT_URL");
+    };
+    let health = format!("{}/_graphlab/health", url.trim_end_matches('/'));
+    let answer = reqwest::Client::new()
+        .get(&health)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .with_context(|| format!("no answer from {health}"))?;
+    let status = answer.status();
+    let body: serde_json::Value = answer.json().await.unwrap_or_default();
+    if !status.is_success() || body["status"] != "ok" {
+        bail!("{health} answered {status}: {body}");
+    }
+    println!("tenant {} at {url}: ok", body["tenantId"].as_str().unwrap_or("?"));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token(global: &Global, args: TokenArgs) -> anyhow::Result<ExitCode> {
+    let dir = args.state.unwrap_or_else(|| global.lab_dir.join("tenant"));
+    if !dir.join("tenant.db").exists() {
+        bail!(
+            "no emulator state in {} (start it once with `graphlab tenant serve`)",
+            dir.display()
+        );
+    }
+    let tenant = Tenant::open(&TenantConfig::persistent(&dir))
+        .context("cannot open the tenant state")?;
+    let token = match &args.app {
+        Some(client) => {
+            let roles: Vec<&str> = args.roles.iter().map(String::as_str).collect();
+            tenant.issue_app_token(client, &roles)?
+        }
+        None => {
+            let scopes: Vec<&str> = args.scopes.iter().map(String::as_str).collect();
+            tenant.issue_token_with(&TokenSpec::delegated(&args.user, &scopes))?
+        }
+    };
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,157 @@
+//! CLI tests: the real `graphlab` binary in temporary directories.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn graphlab() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_graphlab"));
+    cmd.env_remove("GRAPHLAB_TENANT_URL").env_remove("GRAPHLAB_ACCESS_TOKEN");
+    cmd
+}
+
+/// Starts `graphlab tenant serve` and returns the child and its announced URL.
+fn serve(state: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = graphlab()
+        .args([
+            "tenant",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--replication-delay",
+            "0",
+            "--state",
+        ])
+        .arg(state)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("graphlab starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("graphlab tenant listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+        .to_owned();
+    (child, url)
+}
+
+fn token(state: &Path, scopes: &[&str]) -> String {
+    let out = graphlab()
+        .args(["tenant", "token", "--state"])
+        .arg(state)
+        .arg("--scopes")
+        .args(scopes)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn graph(url: &str, token: &str, args: &[&str]) -> std::process::Output {
+    graphlab()
+        .args(["--tenant-url", url, "graph"])
+        .args(args)
+        .env("GRAPHLAB_ACCESS_TOKEN", token)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn serve_announces_its_url_and_state_survives_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant");
+    let (mut child, url) = serve(&state, &[]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let status =
+        graphlab().args(["--tenant-url", &url, "tenant", "status"]).output().unwrap();
+    assert!(status.status.success());
+    assert!(String::from_utf8_lossy(&status.stdout).contains("ok"));
+
+    let token = token(&state, &["Group.ReadWrite.All"]);
+    let body = r#"{"displayName":"Survivor","mailNickname":"survivor","groupTypes":["Unified"],"mailEnabled":true,"securityEnabled":false}"#;
+    let created = graph(&url, &token, &["POST", "/v1.0/groups", "--body", body]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let group: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let id = group["id"].as_str().unwrap().to_owned();
+
+    child.kill().unwrap(); // SIGKILL: no clean shutdown
+    child.wait().unwrap();
+
+    let (mut child, url) = serve(&state, &[]);
+    let fetched = graph(&url, &token, &["GET", &format!("/v1.0/groups/{id}")]);
+    assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&fetched.stdout).unwrap();
+    assert_eq!(again["displayName"], "Survivor");
+
+    let denied = graph(&url, &token, &["GET", "/v1.0/me/messages"]);
+    assert!(!denied.status.success(), "a 403 is a failure exit");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, _url) = serve(&dir.path().join("t"), &[]);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut child = child;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_bad_chaos_file_is_refused_with_its_name_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let chaos = dir.path().join("chaos.json");
+    std::fs::write(&chaos, "{\n  \"rules\": [\n    {\"rates\": {\"429\": 2}}\n  ]\n}\n")
+        .unwrap();
+    let out = graphlab()
+        .args(["tenant", "serve", "--addr", "127.0.0.1:0", "--in-memory", "--chaos"])
+        .arg(&chaos)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chaos.json"), "{err}");
+    assert!(err.contains("rules[0].rates.429"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing announced");
+
+    std::fs::write(&chaos, "{\n  \"rules\": [,]\n}\n").unwrap();
+    let out = graphlab()
+        .args(["tenant", "serve", "--in-memory", "--chaos"])
+        .arg(&chaos)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn token_without_state_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = graphlab()
+        .args(["--lab-dir"])
+        .arg(dir.path())
+        .args(["tenant", "token"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("graphlab tenant serve"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+}

@@ -1,0 +1,63 @@
+//! `cargo xtask tidy`: rules the codebase checks on itself (also a `#[test]`).
+//!
+//! - every Rust file opens with a `//!` doc comment saying what it is for;
+//! - no silenced tests and no stubs;
+//! - the lab directory and build output are never committed.
+
+use std::{fs, path::Path};
+
+/// Problems found under `root`, one line each (`path: what`).
+pub fn check(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "lab-steps"] {
+        collect(&root.join(dir), &mut files);
+    }
+    let ignore_attr = concat!("#[", "ignore");
+    let stubs = [concat!("todo", "!("), concat!("unimplemented", "!(")];
+    for file in files {
+        let text = fs::read_to_string(&file)?;
+        let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        if !text.trim_start().starts_with("//!") {
+            problems.push(format!("{shown}: does not open with a `//!` doc comment"));
+        }
+        for (n, line) in text.lines().enumerate() {
+            if line.contains(ignore_attr) {
+                problems.push(format!("{shown}:{}: a silenced test", n + 1));
+            }
+            if stubs.iter().any(|s| line.contains(s)) {
+                problems.push(format!("{shown}:{}: a stub", n + 1));
+            }
+        }
+    }
+    let gitignore = fs::read_to_string(root.join(".gitignore")).unwrap_or_default();
+    for needed in ["/target", "/.lab"] {
+        if !gitignore.lines().any(|l| l.trim() == needed) {
+            problems.push(format!(".gitignore: does not list {needed}"));
+        }
+    }
+    Ok(problems)
+}
+
+fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "target") {
+                collect(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_workspace_is_tidy() {
+        let problems = super::check(&crate::root()).unwrap();
+        assert!(problems.is_empty(), "tidy problems:\n{}", problems.join("\n"));
+    }
+}
