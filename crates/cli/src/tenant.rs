@@ -40,6 +40,13 @@ pub struct ServeArgs {
     /// Seconds before a new group can get a team (Graph's replication delay).
     #[arg(long, value_name = "SECS", default_value_t = 3.0)]
     replication_delay: f64,
+    /// Testing aid: USER (default: the admin) signs in and consents with no
+    /// page; device codes are approved at their first poll.
+    #[arg(long, value_name = "USER", num_args = 0..=1, default_missing_value = seed::ADMIN_UPN)]
+    unattended: Option<String>,
+    /// Seconds device-code clients must wait between polls.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    device_poll_interval: u64,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +98,10 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.chaos {
         config.chaos = read_chaos(path)?;
     }
+    if let Some(user) = &args.unattended {
+        config = config.unattended(user.clone());
+    }
+    config = config.device_poll_interval(args.device_poll_interval);
     if !args.addr.ip().is_loopback() {
         eprintln!(
             "graphlab: warning: listening on {}, not loopback: anyone who can reach it can use \
@@ -99,6 +110,14 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let tenant = Tenant::open(&config).context("cannot open the tenant state")?;
+    if let Some(user) = &config.unattended {
+        if tenant.find_user(user).is_none() {
+            bail!("--unattended {user}: no such user in the tenant");
+        }
+        eprintln!(
+            "graphlab: unattended mode: {user} signs in and consents without a page"
+        );
+    }
     // Signal handlers go in before the URL is announced: a client that reads
     // the announcement and at once sends SIGTERM must get a clean stop.
     let signals = Signals::install()?;

@@ -25,6 +25,8 @@ mod batch;
 mod body;
 pub mod chaos;
 mod error;
+mod identity;
+
 mod odata;
 pub mod perms;
 mod routes;
@@ -63,6 +65,11 @@ pub struct TenantConfig {
     pub replication_delay: Duration,
     /// Fault injection and rate limiting.
     pub chaos: ChaosConfig,
+    /// Unattended mode: this user (UPN or id) signs in and consents without
+    /// any page. A testing aid for scripts, CI and the smoke run.
+    pub unattended: Option<String>,
+    /// Seconds a device-code client must wait between polls.
+    pub device_poll_interval: u64,
 }
 
 impl TenantConfig {
@@ -72,6 +79,8 @@ impl TenantConfig {
             state_dir: None,
             replication_delay: DEFAULT_REPLICATION_DELAY,
             chaos: ChaosConfig::default(),
+            unattended: None,
+            device_poll_interval: 5,
         }
     }
 
@@ -83,6 +92,18 @@ impl TenantConfig {
     /// Sets the replication delay.
     pub fn replication_delay(mut self, delay: Duration) -> TenantConfig {
         self.replication_delay = delay;
+        self
+    }
+
+    /// Turns on unattended sign-in as `user` (UPN or id).
+    pub fn unattended(mut self, user: impl Into<String>) -> TenantConfig {
+        self.unattended = Some(user.into());
+        self
+    }
+
+    /// Sets the device-code polling interval, in seconds (at least 1).
+    pub fn device_poll_interval(mut self, secs: u64) -> TenantConfig {
+        self.device_poll_interval = secs.max(1);
         self
     }
 
@@ -187,6 +208,7 @@ pub(crate) struct TenantState {
     pub(crate) chaos: chaos::Chaos,
     pub(crate) stats: Stats,
     pub(crate) scheme: &'static str,
+    pub(crate) identity: identity::Identity,
 }
 
 /// A handle on an emulated tenant. Cheap to clone.
@@ -259,6 +281,11 @@ impl Tenant {
             chaos: chaos::Chaos::new(config.chaos.clone()),
             stats: Stats::default(),
             scheme: "http",
+            identity: identity::Identity {
+                unattended: config.unattended.clone(),
+                device_interval: config.device_poll_interval.max(1),
+                ..identity::Identity::default()
+            },
         })))
     }
 

@@ -18,7 +18,7 @@ use crate::{
     batch::{self, BatchState},
     chaos,
     error::{self, GraphError},
-    routes,
+    identity, routes,
 };
 
 /// The largest request body accepted (Graph's limit for a batch is 4 MB).
@@ -73,6 +73,7 @@ pub fn app(tenant: Tenant) -> Router {
         .nest("/v1.0", version_router(&tenant, ApiVersion::V1))
         .nest("/beta", version_router(&tenant, ApiVersion::Beta))
         .nest("/_graphlab", admin::routes(tenant.clone()))
+        .merge(identity::routes(tenant.clone()))
         .fallback_service(unknown)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(tenant, count_requests))

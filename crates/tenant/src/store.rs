@@ -67,11 +67,13 @@ pub enum Col {
     Grants,
     /// OneNote notebooks (`_groupId` names the owner group).
     Notebooks,
+    /// Refresh tokens, keyed by the hash of the token (never the token).
+    RefreshTokens,
 }
 
 impl Col {
     /// Every collection.
-    pub const ALL: [Col; 10] = [
+    pub const ALL: [Col; 11] = [
         Col::Users,
         Col::Groups,
         Col::Teams,
@@ -82,6 +84,7 @@ impl Col {
         Col::ServicePrincipals,
         Col::Grants,
         Col::Notebooks,
+        Col::RefreshTokens,
     ];
 
     /// The collection's name in the database.
@@ -97,6 +100,7 @@ impl Col {
             Col::ServicePrincipals => "servicePrincipals",
             Col::Grants => "oauth2PermissionGrants",
             Col::Notebooks => "notebooks",
+            Col::RefreshTokens => "refreshTokens",
         }
     }
 

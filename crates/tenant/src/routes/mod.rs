@@ -20,6 +20,7 @@ use crate::{
     store::{Col, Store},
 };
 
+pub(crate) use apps::hash_secret;
 pub(crate) use people::find_user;
 
 /// The resource routes, before layers and state.

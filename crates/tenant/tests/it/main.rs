@@ -3,6 +3,7 @@
 mod batch;
 mod chaos;
 mod graph;
+mod identity;
 mod malformed;
 mod persistence;
 
