@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// page; device codes are approved at their first poll.
     #[arg(long, value_name = "USER", num_args = 0..=1, default_missing_value = seed::ADMIN_UPN)]
     unattended: Option<String>,
+    /// Serve HTTPS with a self-signed certificate for localhost (kept in the
+    /// state directory; its path is printed at start-up).
+    #[arg(long)]
+    tls: bool,
     /// Seconds device-code clients must wait between polls.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     device_poll_interval: u64,
@@ -121,9 +125,25 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Signal handlers go in before the URL is announced: a client that reads
     // the announcement and at once sends SIGTERM must get a clean stop.
     let signals = Signals::install()?;
-    let mut running = graphlab_tenant::serve(tenant, args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let mut running = if args.tls {
+        let cert_dir = match &config.state_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::temp_dir()
+                .join(format!("graphlab-tenant-tls-{}", std::process::id())),
+        };
+        let (running, files) = graphlab_tenant::serve_tls(tenant, args.addr, &cert_dir)
+            .await
+            .with_context(|| format!("cannot serve HTTPS on {}", args.addr))?;
+        eprintln!(
+            "graphlab: TLS certificate: {} (trust it in your client)",
+            files.cert.display()
+        );
+        running
+    } else {
+        graphlab_tenant::serve(tenant, args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?
+    };
     // The announcement is the only line on stdout (callers read it and may
     // close the pipe); everything else goes to stderr.
     {

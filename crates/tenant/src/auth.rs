@@ -69,7 +69,12 @@ pub fn base_url(tenant: &Tenant, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty())
         .unwrap_or("localhost");
-    format!("{}://{host}", tenant.0.scheme)
+    let scheme = if tenant.0.tls.load(std::sync::atomic::Ordering::Relaxed) {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
 }
 
 /// Middleware: validates the bearer token and records the [`Principal`].

@@ -33,6 +33,7 @@ mod routes;
 pub mod seed;
 mod server;
 mod store;
+mod tls;
 mod token;
 
 use std::{
@@ -49,6 +50,7 @@ use serde_json::Value;
 pub use chaos::{ChaosConfig, FaultRule, RateLimit};
 pub use error::GraphError;
 pub use server::{RunningTenant, app, serve};
+pub use tls::{TlsError, TlsFiles, ensure_certificate, serve_tls};
 pub use token::{AccessClaims, GRAPH_APP_ID, GRAPH_RESOURCE, SigningKey};
 
 use store::{Col, Store};
@@ -207,7 +209,7 @@ pub(crate) struct TenantState {
     pub(crate) replication_delay: Duration,
     pub(crate) chaos: chaos::Chaos,
     pub(crate) stats: Stats,
-    pub(crate) scheme: &'static str,
+    pub(crate) tls: std::sync::atomic::AtomicBool,
     pub(crate) identity: identity::Identity,
 }
 
@@ -280,7 +282,7 @@ impl Tenant {
             replication_delay: config.replication_delay,
             chaos: chaos::Chaos::new(config.chaos.clone()),
             stats: Stats::default(),
-            scheme: "http",
+            tls: std::sync::atomic::AtomicBool::new(false),
             identity: identity::Identity {
                 unattended: config.unattended.clone(),
                 device_interval: config.device_poll_interval.max(1),

@@ -41,11 +41,19 @@ fn version_router(tenant: &Tenant, version: ApiVersion) -> Router {
     batch.merge(resources)
 }
 
+/// Counts Graph requests, and gives HTTP/2 requests (which carry the host in
+/// `:authority`) a `Host` header, which links in bodies are built from.
 async fn count_requests(
     State(tenant): State<Tenant>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    if !request.headers().contains_key(axum::http::header::HOST)
+        && let Some(authority) = request.uri().authority()
+        && let Ok(value) = axum::http::HeaderValue::from_str(authority.as_str())
+    {
+        request.headers_mut().insert(axum::http::header::HOST, value);
+    }
     if !request.uri().path().starts_with("/_graphlab") {
         Stats::bump(&tenant.0.stats.requests);
     }
@@ -89,7 +97,17 @@ pub struct RunningTenant {
 }
 
 impl RunningTenant {
-    /// `http://127.0.0.1:PORT`, for both identity and Graph.
+    pub(crate) fn new(
+        base_url: String,
+        local_addr: SocketAddr,
+        shutdown: oneshot::Sender<()>,
+        task: JoinHandle<std::io::Result<()>>,
+    ) -> RunningTenant {
+        RunningTenant { base_url, local_addr, shutdown: Some(shutdown), task: Some(task) }
+    }
+
+    /// `http://127.0.0.1:PORT` (or `https://localhost:PORT` with TLS), for
+    /// both identity and Graph.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }

@@ -6,6 +6,7 @@ mod graph;
 mod identity;
 mod malformed;
 mod persistence;
+mod tls;
 
 use std::time::Duration;
 

@@ -1,0 +1,164 @@
+//! HTTPS for the emulator (`graphlab tenant serve --tls`).
+//!
+//! MSAL and other Microsoft client libraries refuse an authority that is not
+//! https. The emulator makes a self-signed certificate for `localhost`,
+//! `127.0.0.1` and `::1` on first start, keeps it in the state directory
+//! (`tls-cert.pem`, and the key in `tls-key.pem`, owner-only) and serves TLS
+//! with rustls. Clients trust `tls-cert.pem`.
+
+use std::{
+    io::Write,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo},
+    server::{conn::auto, graceful::GracefulShutdown},
+    service::TowerToHyperService,
+};
+use tokio::{net::TcpListener, sync::oneshot};
+use tokio_rustls::{
+    TlsAcceptor,
+    rustls::{
+        ServerConfig,
+        pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
+    },
+};
+
+use crate::{RunningTenant, Tenant, app};
+
+/// Errors preparing TLS.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// Reading or writing the certificate files failed.
+    #[error("TLS certificate {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Generating or loading the certificate failed.
+    #[error("TLS certificate: {0}")]
+    Certificate(String),
+}
+
+/// The certificate and key files.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The certificate clients must trust (PEM).
+    pub cert: PathBuf,
+    /// The private key (PEM, mode 0600).
+    pub key: PathBuf,
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TlsError + '_ {
+    move |source| TlsError::Io { path: path.display().to_string(), source }
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, then rename), with
+/// `mode` on Unix.
+fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = options.open(&tmp).map_err(io_err(&tmp))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+/// Makes the certificate in `dir` unless it is already there.
+pub fn ensure_certificate(dir: &Path) -> Result<TlsFiles, TlsError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let files = TlsFiles { cert: dir.join("tls-cert.pem"), key: dir.join("tls-key.pem") };
+    if files.cert.exists() && files.key.exists() {
+        return Ok(files);
+    }
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let generated = rcgen::generate_simple_self_signed(names)
+        .map_err(|e| TlsError::Certificate(e.to_string()))?;
+    write_atomically(
+        &files.key,
+        generated.signing_key.serialize_pem().as_bytes(),
+        0o600,
+    )?;
+    write_atomically(&files.cert, generated.cert.pem().as_bytes(), 0o644)?;
+    Ok(files)
+}
+
+fn server_config(files: &TlsFiles) -> Result<ServerConfig, TlsError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|i| i.collect::<Result<_, _>>())
+        .map_err(|e| TlsError::Certificate(format!("{}: {e}", files.cert.display())))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| TlsError::Certificate(format!("{}: {e}", files.key.display())))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Certificate(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| TlsError::Certificate(e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Serves the tenant over HTTPS with the certificate in `cert_dir`.
+pub async fn serve_tls(
+    tenant: Tenant,
+    addr: SocketAddr,
+    cert_dir: &Path,
+) -> Result<(RunningTenant, TlsFiles), std::io::Error> {
+    let files = ensure_certificate(cert_dir).map_err(std::io::Error::other)?;
+    let config = server_config(&files).map_err(std::io::Error::other)?;
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    tenant.0.tls.store(true, std::sync::atomic::Ordering::Relaxed);
+    let router = app(tenant);
+    let (tx, mut rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        loop {
+            tokio::select! {
+                _ = &mut rx => break,
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let acceptor = acceptor.clone();
+                    let service = TowerToHyperService::new(router.clone());
+                    let watcher = graceful.watcher();
+                    tokio::spawn(async move {
+                        let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else {
+                            return;
+                        };
+                        let builder = auto::Builder::new(TokioExecutor::new());
+                        let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+                        let _ = watcher.watch(connection.into_owned()).await;
+                    });
+                }
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+        Ok(())
+    });
+    Ok((
+        RunningTenant::new(
+            format!("https://localhost:{}", local_addr.port()),
+            local_addr,
+            tx,
+            task,
+        ),
+        files,
+    ))
+}

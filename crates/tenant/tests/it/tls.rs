@@ -1,0 +1,70 @@
+//! HTTPS: a self-signed certificate for localhost, kept in the state
+//! directory, that clients can trust; URLs in bodies become https.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use graphlab_tenant::{Tenant, TenantConfig, seed};
+
+#[tokio::test]
+async fn serves_https_with_a_certificate_clients_can_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenant = Tenant::open(&TenantConfig::persistent(dir.path())).unwrap();
+    let (running, files) = graphlab_tenant::serve_tls(
+        tenant.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        dir.path(),
+    )
+    .await
+    .unwrap();
+    assert!(running.base_url().starts_with("https://localhost:"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&files.key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let pem = std::fs::read(&files.cert).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let discovery: Value = http
+        .get(format!(
+            "{}/common/v2.0/.well-known/openid-configuration",
+            running.base_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        discovery["token_endpoint"].as_str().unwrap().starts_with("https://localhost:"),
+        "{discovery}"
+    );
+    let token = tenant.issue_token(seed::ADMIN_UPN, &["User.Read"]).unwrap();
+    let me = http
+        .get(format!("{}/v1.0/me", running.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let body: Value = me.json().await.unwrap();
+    assert!(body["@odata.context"].as_str().unwrap().starts_with("https://"));
+
+    // A client that does not trust the certificate is refused.
+    let untrusting = reqwest::Client::new();
+    assert!(
+        untrusting.get(format!("{}/v1.0/me", running.base_url())).send().await.is_err()
+    );
+
+    // The certificate is kept: a restart serves the same one.
+    running.shutdown().await;
+    let again = graphlab_tenant::ensure_certificate(dir.path()).unwrap();
+    assert_eq!(std::fs::read(&again.cert).unwrap(), pem);
+}
