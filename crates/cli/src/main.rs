@@ -6,6 +6,7 @@
 //! graphlab graph GET /me                # any Graph request, printed as JSON
 //! ```
 
+mod account;
 mod graph;
 mod options;
 mod tenant;
@@ -35,6 +36,14 @@ enum Command {
     Graph(graph::GraphArgs),
     /// Show which identity platform and Graph the commands will use.
     Endpoints,
+    /// Sign in (browser with PKCE, or --device-code) and cache the tokens.
+    Login(account::LoginArgs),
+    /// Remove an account and its tokens from the cache.
+    Logout(account::LogoutArgs),
+    /// Show the cached accounts: tenant, granted scopes, expiry.
+    Whoami,
+    /// Print an access token (silently, from the cache or by refreshing).
+    Token(account::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +66,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Tenant(cmd) => tenant::run(&cli.global, cmd).await,
             Command::Graph(args) => graph::run(&cli.global, args).await,
+            Command::Login(args) => account::login(&cli.global, args).await,
+            Command::Logout(args) => account::logout(&cli.global, args).await,
+            Command::Whoami => account::whoami(&cli.global).await,
+            Command::Token(args) => account::token(&cli.global, args).await,
             Command::Endpoints => {
                 cli.global.print_endpoints();
                 Ok(ExitCode::SUCCESS)

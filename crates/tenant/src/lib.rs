@@ -154,6 +154,7 @@ pub struct Stats {
     batch_items: AtomicU64,
     faults: AtomicU64,
     throttled: AtomicU64,
+    token_requests: AtomicU64,
 }
 
 /// A snapshot of [`Stats`].
@@ -170,6 +171,8 @@ pub struct StatsSnapshot {
     pub faults: u64,
     /// Requests refused by the rate limiter or an unexpired `Retry-After`.
     pub throttled: u64,
+    /// Requests to the identity platform's token endpoints.
+    pub token_requests: u64,
 }
 
 impl Stats {
@@ -184,6 +187,7 @@ impl Stats {
             batch_items: self.batch_items.load(Ordering::Relaxed),
             faults: self.faults.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
+            token_requests: self.token_requests.load(Ordering::Relaxed),
         }
     }
 

@@ -155,3 +155,49 @@ fn token_without_state_says_what_to_do() {
     assert!(err.contains("graphlab tenant serve"), "{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
 }
+
+#[test]
+fn login_device_code_whoami_token_logout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url) =
+        serve(&dir.path().join("t"), &["--unattended", "--device-poll-interval", "1"]);
+    let lab = dir.path().join("lab");
+    let run = |args: &[&str]| {
+        graphlab()
+            .args(["--tenant-url", &url, "--lab-dir"])
+            .arg(&lab)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let login = run(&["login", "--device-code", "--scopes", "User.Read", "Mail.Read"]);
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    assert!(
+        String::from_utf8_lossy(&login.stderr).contains("/devicelogin"),
+        "the platform's message is shown"
+    );
+    assert!(
+        String::from_utf8_lossy(&login.stdout).contains("admin@contoso.onmicrosoft.com")
+    );
+
+    let whoami = run(&["whoami"]);
+    let text = String::from_utf8_lossy(&whoami.stdout);
+    assert!(
+        text.contains("admin@contoso.onmicrosoft.com") && text.contains("mail.read"),
+        "{text}"
+    );
+
+    let token = run(&["token", "--scopes", "Mail.Read"]);
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let messages = graph(&url, &token, &["GET", "/v1.0/me/messages"]);
+    assert!(messages.status.success());
+
+    let logout = run(&["logout"]);
+    assert!(logout.status.success());
+    let again = run(&["token"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("graphlab login"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

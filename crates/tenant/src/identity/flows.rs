@@ -811,6 +811,7 @@ fn token(
     p: &Params,
     v1: bool,
 ) -> Result<Value, AadError> {
+    crate::Stats::bump(&tenant.0.stats.token_requests);
     resolve_tenant(segment)?;
     let base = issuer_base(tenant, headers);
     let grant_type =
