@@ -5,6 +5,7 @@
 //! - `tenant start|stop|status`: manage that background tenant.
 //! - `bench tenant`: the emulator's load benchmark (release build).
 //! - `tidy`: checks the codebase itself (also run by `cargo test`).
+//! - `msal-check`: MSAL for Python signs in to the emulator over HTTPS.
 
 mod tenant;
 mod tidy;
@@ -42,6 +43,9 @@ enum Task {
     },
     /// Check the codebase's own rules.
     Tidy,
+    /// Sign in to the emulator over HTTPS with Microsoft's MSAL for Python
+    /// (needs `pip install msal`).
+    MsalCheck,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
                 "load",
             ]))
         }
+        Task::MsalCheck => tenant::msal_check(),
         Task::Tidy => tidy::check(&root()).map(|problems| {
             for p in &problems {
                 println!("{p}");
@@ -155,15 +160,14 @@ fn setup_lab(options: &tenant::TenantOptions) -> anyhow::Result<()> {
         "The embedded tenant is running at {url} (state in {}).",
         options.lab_dir().join("tenant").display()
     );
-    println!(
-        "The lab steps (register the app, connector, sign-in, batches) are not built yet;"
-    );
-    println!("until they are, talk to the emulator directly:");
+    println!("The lab steps (register the app, connector, batches) are not built yet;");
+    println!("until they are, sign in and talk to the emulator directly:");
     println!("  export GRAPHLAB_TENANT_URL={url}");
+    println!("  target/debug/graphlab login --device-code --scopes User.Read Mail.Read");
     println!(
-        "  export GRAPHLAB_ACCESS_TOKEN=$(target/debug/graphlab tenant token --scopes User.Read Mail.Read)"
+        "  export GRAPHLAB_ACCESS_TOKEN=$(target/debug/graphlab token --scopes Mail.Read)"
     );
-    println!("  target/debug/graphlab graph GET /v1.0/me");
+    println!("  target/debug/graphlab graph GET /v1.0/me/messages");
     println!("Stop it with `cargo xtask tenant stop`.");
     Ok(())
 }

@@ -211,3 +211,54 @@ pub fn stop(options: &TenantOptions) -> anyhow::Result<String> {
     fs::remove_file(&pid_file).ok();
     Ok(format!("stopped (pid {pid})"))
 }
+
+/// Starts an unattended HTTPS emulator on a free port and runs
+/// `xtask/checks/msal_check.py` against it.
+pub fn msal_check() -> anyhow::Result<()> {
+    use std::io::{BufRead, BufReader};
+    crate::run_command(Command::new("cargo").current_dir(root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "graphlab-cli",
+    ]))?;
+    let state = root().join("target").join("msal-check");
+    let _ = fs::remove_dir_all(&state);
+    let mut child = Command::new(binary())
+        .args([
+            "tenant",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--tls",
+            "--unattended",
+            "--device-poll-interval",
+            "1",
+        ])
+        .arg("--state")
+        .arg(&state)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start graphlab")?;
+    let mut first = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out).read_line(&mut first)?;
+    }
+    let url =
+        first.trim().strip_prefix("graphlab tenant listening on ").map(str::to_owned);
+    let outcome = match url {
+        Some(url) => crate::run_command(
+            Command::new("python3")
+                .arg(root().join("xtask").join("checks").join("msal_check.py"))
+                .arg(&url)
+                .arg(state.join("tls-cert.pem"))
+                .env("REQUESTS_CA_BUNDLE", state.join("tls-cert.pem")),
+        ),
+        None => Err(anyhow::anyhow!("graphlab did not announce its URL: {first:?}")),
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    outcome
+}
