@@ -1,0 +1,804 @@
+//! The executor: sends the planned units as `$batch` calls, several at once,
+//! retries what may be retried, and gives every item exactly one outcome.
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use graphlab_auth::TokenProvider;
+use serde_json::{Map, Value, json};
+use tokio::task::JoinSet;
+
+use crate::{
+    BatchError, BatchItem, Body,
+    outcome::{Outcome, Response, ResponseBody},
+    plan::{self, Checked, Unit},
+    reference::{self, Reference},
+};
+
+/// `/v1.0` or `/beta`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Version {
+    /// v1.0
+    #[default]
+    V1,
+    /// beta
+    Beta,
+}
+
+impl Version {
+    /// The path segment.
+    pub fn segment(self) -> &'static str {
+        match self {
+            Version::V1 => "v1.0",
+            Version::Beta => "beta",
+        }
+    }
+}
+
+/// How the client behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Items per batch, 1–20.
+    pub max_per_batch: usize,
+    /// Batches in flight at once.
+    pub concurrency: usize,
+    /// Attempts per item for 429, 503, 504 and transport errors.
+    pub max_attempts: u32,
+    /// First backoff delay (doubles, with jitter, up to `max_delay`).
+    pub base_delay: Duration,
+    /// Longest backoff delay (a server's `Retry-After` may ask for more).
+    pub max_delay: Duration,
+    /// Graph version for every item.
+    pub version: Version,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_per_batch: 20,
+            concurrency: 4,
+            max_attempts: 5,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(30),
+            version: Version::V1,
+        }
+    }
+}
+
+/// What the executor reports as it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// A `$batch` call with this many items was sent.
+    BatchSent {
+        /// Items in it.
+        items: usize,
+    },
+    /// An item will be sent again after `after`.
+    Retrying {
+        /// The item.
+        id: String,
+        /// The delay.
+        after: Duration,
+    },
+    /// An item has its outcome.
+    Done {
+        /// The item.
+        id: String,
+        /// Its status or kind of failure.
+        label: String,
+    },
+}
+
+/// The result of a job: outcomes in request order, and counts.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// `(id, outcome)` in the order the items were given.
+    pub outcomes: Vec<(String, Outcome)>,
+    /// `$batch` calls made.
+    pub batch_calls: usize,
+}
+
+impl Report {
+    /// Whether every item succeeded.
+    pub fn all_succeeded(&self) -> bool {
+        self.outcomes.iter().all(|(_, o)| o.is_success())
+    }
+
+    /// The outcome of `id`.
+    pub fn get(&self, id: &str) -> Option<&Outcome> {
+        self.outcomes.iter().find(|(i, _)| i.eq_ignore_ascii_case(id)).map(|(_, o)| o)
+    }
+
+    /// Count of outcomes by label, sorted.
+    pub fn summary(&self) -> Vec<(String, usize)> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for (_, o) in &self.outcomes {
+            *counts.entry(o.label()).or_default() += 1;
+        }
+        let mut list: Vec<_> = counts.into_iter().collect();
+        list.sort();
+        list
+    }
+}
+
+/// The JSON-batch client.
+#[derive(Clone)]
+pub struct BatchClient {
+    http: reqwest::Client,
+    graph: String,
+    tokens: Arc<dyn TokenProvider>,
+    config: Config,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for BatchClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchClient")
+            .field("graph", &self.graph)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failed `$batch` call as a whole.
+#[derive(Debug)]
+struct Outer {
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    message: String,
+}
+
+type ItemAnswer = (u16, Vec<(String, String)>, ResponseBody);
+
+/// A progress callback.
+type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// What a succeeded item answered, kept for references.
+type Answered = (u16, Vec<(String, String)>, Option<Value>);
+
+/// A batch call that came back.
+struct Flight {
+    units: Vec<Unit>,
+    sent: Vec<usize>,
+    reauthed: bool,
+    result: Result<Vec<(String, ItemAnswer)>, Outer>,
+}
+
+/// Parses `Retry-After`: seconds, or an HTTP date.
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+impl BatchClient {
+    /// A client of `graph` (e.g. `https://graph.microsoft.com`, or the
+    /// emulator's URL) with tokens from `tokens`.
+    pub fn new(
+        graph: &str,
+        tokens: Arc<dyn TokenProvider>,
+        config: Config,
+    ) -> BatchClient {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(100))
+            .pool_max_idle_per_host(config.concurrency.max(1))
+            .build()
+            .unwrap_or_default();
+        let config = Config {
+            max_per_batch: config.max_per_batch.clamp(1, 20),
+            concurrency: config.concurrency.max(1),
+            ..config
+        };
+        BatchClient {
+            http,
+            graph: graph.trim_end_matches('/').to_owned(),
+            tokens,
+            config,
+            progress: None,
+        }
+    }
+
+    /// Uses this HTTP client.
+    pub fn with_http(mut self, http: reqwest::Client) -> BatchClient {
+        self.http = http;
+        self
+    }
+
+    /// Calls `f` with progress events.
+    pub fn on_progress(
+        mut self,
+        f: impl Fn(&Progress) + Send + Sync + 'static,
+    ) -> BatchClient {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn emit(&self, p: &Progress) {
+        if let Some(f) = &self.progress {
+            f(p);
+        }
+    }
+
+    fn hosts(&self) -> Vec<String> {
+        let mut hosts = vec!["graph.microsoft.com".to_owned()];
+        if let Some(rest) = self.graph.split("://").nth(1) {
+            hosts.push(rest.split('/').next().unwrap_or("").to_owned());
+        }
+        hosts
+    }
+
+    /// Checks, plans and runs the items; every item gets one outcome.
+    pub async fn run(&self, items: Vec<BatchItem>) -> Result<Report, BatchError> {
+        let hosts = self.hosts();
+        let host_refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
+        let checked = plan::check(items, self.config.version.segment(), &host_refs)?;
+        let units = plan::plan(&checked, self.config.max_per_batch);
+        let span = tracing::info_span!(
+            "batch_job",
+            items = checked.items.len(),
+            units = units.len()
+        );
+        let _enter = span.enter();
+        Ok(Job::new(self, checked, units).run().await)
+    }
+
+    async fn send(
+        &self,
+        payload: Value,
+        reauth: bool,
+    ) -> Result<Vec<(String, ItemAnswer)>, Outer> {
+        let token = self.tokens.access_token(reauth).await.map_err(|e| Outer {
+            status: None,
+            retry_after: None,
+            message: format!("no access token: {e}"),
+        })?;
+        let url = format!("{}/{}/$batch", self.graph, self.config.version.segment());
+        let response = self
+            .http
+            .post(&url)
+            .bearer_auth(token.expose())
+            .json(&payload)
+            .send()
+            .await
+            .map_err(|e| Outer {
+                status: None,
+                retry_after: None,
+                message: e.without_url().to_string(),
+            })?;
+        let status = response.status().as_u16();
+        let after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(retry_after);
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status != 200 {
+            let message = body["error"]["message"]
+                .as_str()
+                .unwrap_or("no Graph error in the answer")
+                .to_owned();
+            return Err(Outer { status: Some(status), retry_after: after, message });
+        }
+        let mut answers = parse_responses(&body);
+        let mut next = body["@odata.nextLink"].as_str().map(str::to_owned);
+        while let Some(link) = next.take() {
+            let page: Value = self
+                .http
+                .get(&link)
+                .bearer_auth(token.expose())
+                .send()
+                .await
+                .map_err(|e| Outer {
+                    status: None,
+                    retry_after: None,
+                    message: e.without_url().to_string(),
+                })?
+                .json()
+                .await
+                .unwrap_or(Value::Null);
+            answers.extend(parse_responses(&page));
+            next = page["@odata.nextLink"].as_str().map(str::to_owned);
+        }
+        Ok(answers)
+    }
+}
+
+fn parse_responses(body: &Value) -> Vec<(String, ItemAnswer)> {
+    let Some(list) = body["responses"].as_array() else { return Vec::new() };
+    list.iter()
+        .filter_map(|r| {
+            let id = match &r["id"] {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            let status = r["status"].as_u64()? as u16;
+            let headers: Vec<(String, String)> = r["headers"]
+                .as_object()
+                .map(|h| {
+                    h.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let json = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                .is_none_or(|(_, v)| v.to_ascii_lowercase().contains("json"));
+            let body = match r.get("body") {
+                None | Some(Value::Null) => ResponseBody::Empty,
+                Some(Value::String(s)) if !json => STANDARD
+                    .decode(s)
+                    .map(ResponseBody::Bytes)
+                    .unwrap_or_else(|_| ResponseBody::Json(Value::String(s.clone()))),
+                Some(v) => ResponseBody::Json(v.clone()),
+            };
+            Some((id, (status, headers, body)))
+        })
+        .collect()
+}
+
+/// A unit waiting to be sent.
+#[derive(Debug)]
+struct Waiting {
+    unit: Unit,
+    not_before: Instant,
+    reauthed: bool,
+}
+
+struct Job<'a> {
+    client: &'a BatchClient,
+    checked: Checked,
+    outcomes: Vec<Option<Outcome>>,
+    answers: Vec<Option<Answered>>,
+    attempts: Vec<u32>,
+    first_sent: Vec<Option<Instant>>,
+    waiting: Vec<Waiting>,
+    batch_calls: usize,
+}
+
+struct Lookup<'j> {
+    answers: &'j [Option<Answered>],
+    index: &'j HashMap<String, usize>,
+}
+
+impl reference::Source for Lookup<'_> {
+    fn lookup(&self, r: &Reference) -> Option<Value> {
+        let i = *self.index.get(&r.id.to_lowercase())?;
+        let (status, headers, body) = self.answers[i].as_ref()?;
+        reference::lookup(*status, headers, body.as_ref(), &r.path)
+    }
+}
+
+impl<'a> Job<'a> {
+    fn new(client: &'a BatchClient, checked: Checked, units: Vec<Unit>) -> Job<'a> {
+        let n = checked.items.len();
+        let now = Instant::now();
+        Job {
+            client,
+            checked,
+            outcomes: vec![None; n],
+            answers: vec![None; n],
+            attempts: vec![0; n],
+            first_sent: vec![None; n],
+            waiting: units
+                .into_iter()
+                .map(|unit| Waiting { unit, not_before: now, reauthed: false })
+                .collect(),
+            batch_calls: 0,
+        }
+    }
+
+    fn finish(&mut self, i: usize, outcome: Outcome) {
+        if self.outcomes[i].is_none() {
+            if let Outcome::Success(r) = &outcome {
+                self.answers[i] =
+                    Some((r.status, r.headers.clone(), r.body_json().cloned()));
+            }
+            self.client.emit(&Progress::Done {
+                id: self.checked.items[i].id.clone(),
+                label: outcome.label(),
+            });
+            self.outcomes[i] = Some(outcome);
+        }
+    }
+
+    fn failed(&self, i: usize) -> bool {
+        self.outcomes[i].as_ref().is_some_and(|o| !o.is_success())
+    }
+
+    fn succeeded(&self, i: usize) -> bool {
+        self.outcomes[i].as_ref().is_some_and(Outcome::is_success)
+    }
+
+    /// Units whose external dependency failed: their items fail too (cascading).
+    fn cascade(&mut self) {
+        loop {
+            let mut changed = false;
+            let mut keep = Vec::with_capacity(self.waiting.len());
+            for w in std::mem::take(&mut self.waiting) {
+                if let Some(&bad) = w.unit.external.iter().find(|&&d| self.failed(d)) {
+                    let on = self.checked.items[bad].id.clone();
+                    for &i in &w.unit.items {
+                        self.finish(i, Outcome::FailedDependency { on: on.clone() });
+                    }
+                    changed = true;
+                } else {
+                    keep.push(w);
+                }
+            }
+            self.waiting = keep;
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// Takes the next batch to send: one unit with wire dependencies, or loose
+    /// units packed up to the batch size.
+    fn next_batch(&mut self, now: Instant) -> Option<(Vec<Unit>, bool)> {
+        let ready = |w: &Waiting, job: &Job<'_>| {
+            w.not_before <= now && w.unit.external.iter().all(|&d| job.succeeded(d))
+        };
+        let pos = self.waiting.iter().position(|w| ready(w, self))?;
+        let first = self.waiting.remove(pos);
+        if !first.unit.is_loose() || first.reauthed {
+            return Some((vec![first.unit], first.reauthed));
+        }
+        let mut units = vec![first.unit];
+        let mut size = 1;
+        let mut k = 0;
+        while k < self.waiting.len() && size < self.client.config.max_per_batch {
+            if self.waiting[k].unit.is_loose()
+                && !self.waiting[k].reauthed
+                && ready(&self.waiting[k], self)
+            {
+                let w = self.waiting.remove(k);
+                size += w.unit.items.len();
+                units.push(w.unit);
+            } else {
+                k += 1;
+            }
+        }
+        Some((units, false))
+    }
+
+    /// Writes the batch payload; items whose references cannot be resolved
+    /// get their outcome and are left out.
+    fn payload(&mut self, units: &[Unit]) -> (Value, Vec<usize>) {
+        let index: HashMap<String, usize> = self
+            .checked
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.id.to_lowercase(), i))
+            .collect();
+        let mut requests = Vec::new();
+        let mut sent = Vec::new();
+        let mut unresolved = Vec::new();
+        for unit in units {
+            for (pos, &i) in unit.items.iter().enumerate() {
+                let item = &self.checked.items[i];
+                if let Some(w) = unit.wire[pos]
+                    && !sent.contains(&unit.items[w])
+                {
+                    // Its dependency in this batch could not be written.
+                    let on = self.checked.items[unit.items[w]].id.clone();
+                    unresolved.push((i, Err(on)));
+                    continue;
+                }
+                let lookup = Lookup { answers: &self.answers, index: &index };
+                let resolved = if self.checked.late[i] {
+                    resolve(item, &lookup)
+                } else {
+                    Ok(item.clone())
+                };
+                match resolved {
+                    Ok(item) => {
+                        let mut r = Map::new();
+                        r.insert("id".into(), json!(item.id));
+                        r.insert("method".into(), json!(item.method.as_str()));
+                        r.insert("url".into(), json!(item.url));
+                        if !item.headers.is_empty() {
+                            let h: Map<String, Value> = item
+                                .headers
+                                .iter()
+                                .map(|(k, v)| (k.clone(), json!(v)))
+                                .collect();
+                            r.insert("headers".into(), Value::Object(h));
+                        }
+                        match &item.body {
+                            Some(Body::Json(v)) => {
+                                r.insert("body".into(), v.clone());
+                            }
+                            Some(Body::Bytes(b)) => {
+                                r.insert("body".into(), json!(STANDARD.encode(b)));
+                            }
+                            None => {}
+                        }
+                        if let Some(w) = unit.wire[pos] {
+                            r.insert(
+                                "dependsOn".into(),
+                                json!([self.checked.items[unit.items[w]].id]),
+                            );
+                        }
+                        requests.push(Value::Object(r));
+                        sent.push(i);
+                    }
+                    Err(reason) => unresolved.push((i, Ok(reason))),
+                }
+            }
+        }
+        for (i, why) in unresolved {
+            match why {
+                Ok(reason) => self.finish(i, Outcome::NotSent { reason }),
+                Err(on) => self.finish(i, Outcome::FailedDependency { on }),
+            }
+        }
+        (json!({ "requests": requests }), sent)
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let c = &self.client.config;
+        let exp = c.base_delay.saturating_mul(1 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(c.max_delay);
+        capped.mul_f64(0.5 + fastrand::f64() * 0.5)
+    }
+
+    async fn run(mut self) -> Report {
+        let mut in_flight: JoinSet<Flight> = JoinSet::new();
+        loop {
+            self.cascade();
+            let now = Instant::now();
+            while in_flight.len() < self.client.config.concurrency {
+                let Some((units, reauth)) = self.next_batch(now) else { break };
+                let (payload, sent) = self.payload(&units);
+                if sent.is_empty() {
+                    continue;
+                }
+                for &i in &sent {
+                    self.attempts[i] += 1;
+                    self.first_sent[i].get_or_insert(now);
+                }
+                self.batch_calls += 1;
+                self.client.emit(&Progress::BatchSent { items: sent.len() });
+                let client = self.client.clone();
+                in_flight.spawn(async move {
+                    let result = client.send(payload, reauth).await;
+                    Flight { units, sent, reauthed: reauth, result }
+                });
+            }
+            if in_flight.is_empty() {
+                if self.waiting.is_empty() {
+                    break;
+                }
+                // Nothing can go now: wait for the earliest retry of a unit
+                // whose dependencies are met.
+                let earliest = self
+                    .waiting
+                    .iter()
+                    .filter(|w| w.unit.external.iter().all(|&d| self.succeeded(d)))
+                    .map(|w| w.not_before)
+                    .min();
+                if let Some(earliest) = earliest {
+                    tokio::time::sleep_until(earliest.into()).await;
+                    continue;
+                }
+                // Waiting units whose dependencies will never be met.
+                for w in std::mem::take(&mut self.waiting) {
+                    for &i in &w.unit.items {
+                        self.finish(
+                            i,
+                            Outcome::NotSent {
+                                reason: "its dependencies did not complete".into(),
+                            },
+                        );
+                    }
+                }
+                break;
+            }
+            if let Some(Ok(flight)) = in_flight.join_next().await {
+                self.absorb(flight);
+            }
+        }
+        let outcomes = self
+            .checked
+            .items
+            .iter()
+            .zip(self.outcomes)
+            .map(|(item, o)| {
+                (
+                    item.id.clone(),
+                    o.unwrap_or(Outcome::NotSent { reason: "cancelled".into() }),
+                )
+            })
+            .collect();
+        Report { outcomes, batch_calls: self.batch_calls }
+    }
+
+    fn requeue(&mut self, unit: Unit, delay: Duration, reauthed: bool) {
+        self.waiting.push(Waiting { unit, not_before: Instant::now() + delay, reauthed });
+    }
+
+    fn absorb(&mut self, flight: Flight) {
+        let Flight { units, sent, reauthed, result } = flight;
+        let answers = match result {
+            Ok(answers) => answers,
+            Err(outer) => return self.absorb_outer(units, &sent, reauthed, outer),
+        };
+        let mut by_id: HashMap<String, ItemAnswer> =
+            answers.into_iter().map(|(id, a)| (id.to_lowercase(), a)).collect();
+        for unit in units {
+            let mut retry: Vec<usize> = Vec::new();
+            let mut delay = Duration::ZERO;
+            for (pos, &i) in unit.items.iter().enumerate() {
+                if !sent.contains(&i) || self.outcomes[i].is_some() {
+                    continue;
+                }
+                let item = &self.checked.items[i];
+                let Some((status, headers, body)) = by_id.remove(&item.id.to_lowercase())
+                else {
+                    // No answer for the item: send it again.
+                    retry.push(pos);
+                    continue;
+                };
+                let attempts = self.attempts[i];
+                let response = Response { status, headers, body, attempts };
+                if status < 400 {
+                    self.finish(i, Outcome::Success(response));
+                    continue;
+                }
+                if status == 424
+                    && let Some(w) = unit.wire[pos]
+                {
+                    // Its dependency in this batch will be retried: so is it.
+                    if retry.contains(&w) {
+                        self.attempts[i] -= 1;
+                        retry.push(pos);
+                    } else {
+                        let on = self.checked.items[unit.items[w]].id.clone();
+                        self.finish(i, Outcome::FailedDependency { on });
+                    }
+                    continue;
+                }
+                let transient = matches!(status, 429 | 503 | 504)
+                    && attempts < self.client.config.max_attempts;
+                let waiting_out = item.retry_statuses.contains(&status)
+                    && self.first_sent[i].is_some_and(|t| t.elapsed() < item.retry_for);
+                if transient || waiting_out {
+                    let wait = response
+                        .header("retry-after")
+                        .and_then(retry_after)
+                        .unwrap_or_else(|| self.backoff(attempts));
+                    delay = delay.max(wait);
+                    self.client
+                        .emit(&Progress::Retrying { id: item.id.clone(), after: wait });
+                    retry.push(pos);
+                } else if matches!(status, 429 | 503 | 504) {
+                    self.finish(
+                        i,
+                        Outcome::GaveUp {
+                            attempts,
+                            last: format!("{status}: {}", response_summary(&response)),
+                        },
+                    );
+                } else {
+                    self.finish(i, Outcome::HttpError(response));
+                }
+            }
+            if !retry.is_empty() {
+                for sub in regroup(&unit, &retry, &self.checked) {
+                    self.requeue(sub, delay, false);
+                }
+            }
+        }
+    }
+
+    fn absorb_outer(
+        &mut self,
+        units: Vec<Unit>,
+        sent: &[usize],
+        reauthed: bool,
+        outer: Outer,
+    ) {
+        if outer.status == Some(401) && !reauthed {
+            // Re-acquire the token once, then send the same batch again.
+            for &i in sent {
+                self.attempts[i] -= 1;
+            }
+            for unit in units {
+                self.requeue(unit, Duration::ZERO, true);
+            }
+            return;
+        }
+        let transient = match outer.status {
+            None => true,
+            Some(s) => s == 429 || s >= 500,
+        };
+        for unit in units {
+            let mut keep = Vec::new();
+            for (pos, &i) in unit.items.iter().enumerate() {
+                if !sent.contains(&i) || self.outcomes[i].is_some() {
+                    continue;
+                }
+                let attempts = self.attempts[i];
+                let last = match outer.status {
+                    Some(s) => format!("the $batch call answered {s}: {}", outer.message),
+                    None => format!("the $batch call failed: {}", outer.message),
+                };
+                if transient && attempts < self.client.config.max_attempts {
+                    keep.push(pos);
+                } else if transient {
+                    self.finish(i, Outcome::GaveUp { attempts, last });
+                } else {
+                    let body =
+                        json!({"error": {"code": "BatchRefused", "message": last}});
+                    let response = Response {
+                        status: outer.status.unwrap_or(0),
+                        headers: Vec::new(),
+                        body: ResponseBody::Json(body),
+                        attempts,
+                    };
+                    self.finish(i, Outcome::HttpError(response));
+                }
+            }
+            if !keep.is_empty() {
+                let attempts =
+                    keep.iter().map(|&p| self.attempts[unit.items[p]]).max().unwrap_or(1);
+                let delay = outer.retry_after.unwrap_or_else(|| self.backoff(attempts));
+                for sub in regroup(&unit, &keep, &self.checked) {
+                    self.requeue(sub, delay, false);
+                }
+            }
+        }
+    }
+}
+
+fn response_summary(r: &Response) -> String {
+    r.graph_error().map(|(c, m)| format!("{c}: {m}")).unwrap_or_else(|| "no body".into())
+}
+
+/// The part of `unit` at `positions` to send again, keeping its dependencies
+/// inside the part (those outside have succeeded) when the shape allows.
+fn regroup(unit: &Unit, positions: &[usize], checked: &Checked) -> Vec<Unit> {
+    let mut positions = positions.to_vec();
+    positions.sort_unstable();
+    positions.dedup();
+    let items: Vec<usize> = positions.iter().map(|&p| unit.items[p]).collect();
+    let wire: Vec<Option<usize>> = positions
+        .iter()
+        .map(|&p| unit.wire[p].and_then(|w| positions.iter().position(|&q| q == w)))
+        .collect();
+    if plan::graph_accepts(&wire) {
+        let external = unit.external.clone();
+        return vec![Unit { items, wire, external }];
+    }
+    items.iter().map(|&i| Unit::single(i, &checked.deps[i])).collect()
+}
+
+fn resolve(
+    item: &BatchItem,
+    source: &dyn reference::Source,
+) -> Result<BatchItem, String> {
+    let mut out = item.clone();
+    out.url = reference::resolve_text(&item.url, source)?;
+    for (_, v) in &mut out.headers {
+        *v = reference::resolve_text(v, source)?;
+    }
+    if let Some(Body::Json(body)) = &item.body {
+        out.body = Some(Body::Json(reference::resolve_json(body, source)?));
+    }
+    Ok(out)
+}
