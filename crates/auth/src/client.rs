@@ -504,6 +504,7 @@ impl AuthClient {
             }
         }
         tracing::debug!(account = %account.username, "refreshing the access token");
+        tracing::trace!(grant = "refresh_token", refresh_token = ?rt, "token request");
         let response = match request.request_async(&self.http).await {
             Ok(r) => r,
             Err(RequestTokenError::ServerResponse(error))
@@ -554,7 +555,9 @@ impl AuthClient {
         }
         let (url, _) = request.url();
         (options.open)(url.to_string());
+        tracing::trace!(redirect_uri = %loopback.redirect_uri, "authorization request opened");
         let code = loopback.wait(options.timeout).await?;
+        tracing::trace!(grant = "authorization_code", code = ?code, "token request");
         let mut exchange = oauth
             .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
             .set_pkce_verifier(verifier);

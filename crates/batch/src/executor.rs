@@ -254,6 +254,47 @@ impl BatchClient {
         Ok(Job::new(self, checked, units).run().await)
     }
 
+    /// Runs a long job in windows of `window` items read from `items`, so that
+    /// memory stays flat however long the input is; `on_outcome` gets each
+    /// item's outcome, window by window, in request order. Dependencies must
+    /// stay within a window. Returns the number of items and of batch calls.
+    pub async fn run_stream<I>(
+        &self,
+        items: I,
+        window: usize,
+        mut on_outcome: impl FnMut(String, Outcome),
+    ) -> Result<(usize, usize), BatchError>
+    where
+        I: IntoIterator<Item = Result<BatchItem, BatchError>>,
+    {
+        let window = window.max(self.config.max_per_batch);
+        let mut iter = items.into_iter();
+        let (mut total, mut calls) = (0, 0);
+        loop {
+            let chunk: Vec<BatchItem> =
+                iter.by_ref().take(window).collect::<Result<_, _>>()?;
+            if chunk.is_empty() {
+                return Ok((total, calls));
+            }
+            total += chunk.len();
+            let report = self.run(chunk).await.map_err(|e| match e {
+                BatchError::Invalid { id, message } if message.contains("not an item of this job") => {
+                    BatchError::Invalid {
+                        id,
+                        message: format!(
+                            "{message} (in a stream, dependencies must be within the same {window} items)"
+                        ),
+                    }
+                }
+                other => other,
+            })?;
+            calls += report.batch_calls;
+            for (id, outcome) in report.outcomes {
+                on_outcome(id, outcome);
+            }
+        }
+    }
+
     async fn send(
         &self,
         payload: Value,

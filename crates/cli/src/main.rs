@@ -7,6 +7,7 @@
 //! ```
 
 mod account;
+mod batch;
 mod graph;
 mod options;
 mod tenant;
@@ -32,6 +33,9 @@ enum Command {
     /// Run or query the embedded emulated tenant.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// Run JSON-batch jobs.
+    #[command(subcommand)]
+    Batch(batch::BatchCommand),
     /// Send one request to Microsoft Graph and print the answer.
     Graph(graph::GraphArgs),
     /// Show which identity platform and Graph the commands will use.
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Tenant(cmd) => tenant::run(&cli.global, cmd).await,
             Command::Graph(args) => graph::run(&cli.global, args).await,
+            Command::Batch(cmd) => batch::run(&cli.global, cmd).await,
             Command::Login(args) => account::login(&cli.global, args).await,
             Command::Logout(args) => account::logout(&cli.global, args).await,
             Command::Whoami => account::whoami(&cli.global).await,

@@ -201,3 +201,71 @@ fn login_device_code_whoami_token_logout() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn batch_run_lab_format_and_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("t");
+    let (mut child, url) = serve(&state, &[]);
+    let token = token(
+        &state,
+        &["User.Read", "Mail.Read", "Calendars.Read", "Group.ReadWrite.All"],
+    );
+    let lab = dir.path().join("step5.json");
+    std::fs::write(
+        &lab,
+        r#"{"requests":[
+            {"id":"1","method":"GET","url":"/me?$select=displayName,jobTitle,userPrincipalName"},
+            {"id":"2","method":"GET","url":"/me/messages?$filter=importance eq 'high'&$select=from,subject,receivedDateTime,bodyPreview"},
+            {"id":"3","method":"GET","url":"/me/events"}]}"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        graphlab()
+            .args(["--tenant-url", &url, "batch", "run"])
+            .args(args)
+            .env("GRAPHLAB_ACCESS_TOKEN", &token)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[lab.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.iter().map(|l| l["id"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["1", "2", "3"]
+    );
+    assert!(lines.iter().all(|l| l["status"] == 200));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 items in 1 $batch calls"));
+
+    let jsonl = dir.path().join("many.jsonl");
+    let mut text = String::new();
+    for i in 0..45 {
+        text.push_str(&format!(
+            "{{\"id\":\"g{i}\",\"method\":\"GET\",\"url\":\"/me?n={i}\"}}\n"
+        ));
+    }
+    text.push_str("{\"id\":\"bad\",\"method\":\"GET\",\"url\":\"/nowhere\"}\n");
+    std::fs::write(&jsonl, text).unwrap();
+    let out = run(&[jsonl.to_str().unwrap()]);
+    assert!(!out.status.success(), "one item failed: non-zero exit");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("46 items in 3 $batch calls")
+            && err.contains("200: 45")
+            && err.contains("400: 1"),
+        "{err}"
+    );
+
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(&broken, "{\"id\":\"a\",\"method\":\"GET\",\"url\":\"/me\"}\n{\"id\": \"b\", \"method\": \"GET\"}\n").unwrap();
+    let out = run(&[broken.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.jsonl:2") && err.contains("'url' is missing"), "{err}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
