@@ -52,6 +52,8 @@ enum Task {
 enum BenchTarget {
     /// The emulator: trivial-route req/s vs sub-requests/s through $batch.
     Tenant,
+    /// The batch client: 10,000 GETs batched vs one by one, 100,000 streamed.
+    Batch,
 }
 
 fn main() -> ExitCode {
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
                 "load",
             ]))
         }
+        Task::Bench { target: BenchTarget::Batch } => bench_batch(),
         Task::MsalCheck => tenant::msal_check(),
         Task::Tidy => tidy::check(&root()).map(|problems| {
             for p in &problems {
@@ -113,6 +116,29 @@ pub fn run_command(cmd: &mut Command) -> anyhow::Result<()> {
         bail!("`{shown}` failed with {status}");
     }
     Ok(())
+}
+
+/// Builds the release `graphlab` (the emulator runs as its own process) and
+/// runs the batch client's benchmark against it.
+fn bench_batch() -> anyhow::Result<()> {
+    run_command(Command::new(cargo()).current_dir(root()).args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "graphlab-cli",
+    ]))?;
+    let bin = root().join("target").join("release").join("graphlab");
+    run_command(
+        Command::new(cargo()).current_dir(root()).env("GRAPHLAB_BIN", bin).args([
+            "bench",
+            "--quiet",
+            "-p",
+            "graphlab-batch",
+            "--bench",
+            "client",
+        ]),
+    )
 }
 
 struct Row {

@@ -2,7 +2,8 @@
 //! retries what may be retried, and gives every item exactly one outcome.
 
 use std::{
-    collections::HashMap,
+    cmp::Reverse,
+    collections::{BinaryHeap, HashMap, VecDeque},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -399,14 +400,126 @@ struct Waiting {
     reauthed: bool,
 }
 
+/// The units not yet sent, indexed so that each step costs O(1) amortized:
+/// a unit becomes ready when its last external dependency succeeds, and fails
+/// at once when one fails.
+#[derive(Debug, Default)]
+struct Queue {
+    units: Vec<Option<Waiting>>,
+    unmet: Vec<usize>,
+    waiters: HashMap<usize, Vec<usize>>,
+    ready_loose: VecDeque<usize>,
+    ready_alone: VecDeque<usize>,
+    delayed: BinaryHeap<Reverse<(Instant, usize)>>,
+    live: usize,
+}
+
+impl Queue {
+    fn push(&mut self, w: Waiting, succeeded: impl Fn(usize) -> bool) {
+        let u = self.units.len();
+        let unmet: Vec<usize> =
+            w.unit.external.iter().copied().filter(|&d| !succeeded(d)).collect();
+        for &d in &unmet {
+            self.waiters.entry(d).or_default().push(u);
+        }
+        self.unmet.push(unmet.len());
+        self.units.push(Some(w));
+        self.live += 1;
+        if unmet.is_empty() {
+            self.schedule(u);
+        }
+    }
+
+    fn schedule(&mut self, u: usize) {
+        let Some(w) = &self.units[u] else { return };
+        if w.not_before > Instant::now() {
+            self.delayed.push(Reverse((w.not_before, u)));
+        } else if w.unit.is_loose() && !w.reauthed {
+            self.ready_loose.push_back(u);
+        } else {
+            self.ready_alone.push_back(u);
+        }
+    }
+
+    fn on_success(&mut self, item: usize) {
+        for u in self.waiters.remove(&item).unwrap_or_default() {
+            if self.units[u].is_some() {
+                self.unmet[u] -= 1;
+                if self.unmet[u] == 0 {
+                    self.schedule(u);
+                }
+            }
+        }
+    }
+
+    /// The units that can no longer be sent because `item` failed.
+    fn on_failure(&mut self, item: usize) -> Vec<Waiting> {
+        let mut failed = Vec::new();
+        for u in self.waiters.remove(&item).unwrap_or_default() {
+            if let Some(w) = self.units[u].take() {
+                self.live -= 1;
+                failed.push(w);
+            }
+        }
+        failed
+    }
+
+    fn take(&mut self, u: usize) -> Option<Waiting> {
+        let w = self.units[u].take()?;
+        self.live -= 1;
+        Some(w)
+    }
+
+    /// The next batch: a unit that must go alone, or loose units up to `max` items.
+    fn next_batch(&mut self, max: usize) -> Option<(Vec<Unit>, bool)> {
+        let now = Instant::now();
+        while let Some(Reverse((when, u))) = self.delayed.peek().copied() {
+            if when > now {
+                break;
+            }
+            self.delayed.pop();
+            if let Some(w) = self.units[u].as_mut() {
+                w.not_before = now;
+            }
+            self.schedule(u);
+        }
+        while let Some(u) = self.ready_alone.pop_front() {
+            if let Some(w) = self.take(u) {
+                return Some((vec![w.unit], w.reauthed));
+            }
+        }
+        let mut units = Vec::new();
+        let mut size = 0;
+        while size < max {
+            let Some(u) = self.ready_loose.pop_front() else { break };
+            if let Some(w) = self.take(u) {
+                size += w.unit.items.len();
+                units.push(w.unit);
+            }
+        }
+        (!units.is_empty()).then_some((units, false))
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        self.delayed.peek().map(|Reverse((when, _))| *when)
+    }
+
+    /// Units still waiting (for dependencies that will never complete, at the end).
+    fn drain(&mut self) -> Vec<Waiting> {
+        self.live = 0;
+        self.units.iter_mut().filter_map(Option::take).collect()
+    }
+}
+
 struct Job<'a> {
     client: &'a BatchClient,
     checked: Checked,
+    index: HashMap<String, usize>,
     outcomes: Vec<Option<Outcome>>,
     answers: Vec<Option<Answered>>,
     attempts: Vec<u32>,
     first_sent: Vec<Option<Instant>>,
-    waiting: Vec<Waiting>,
+    queue: Queue,
     batch_calls: usize,
 }
 
@@ -427,23 +540,38 @@ impl<'a> Job<'a> {
     fn new(client: &'a BatchClient, checked: Checked, units: Vec<Unit>) -> Job<'a> {
         let n = checked.items.len();
         let now = Instant::now();
+        let index = checked
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.id.to_lowercase(), i))
+            .collect();
+        let mut queue = Queue::default();
+        for unit in units {
+            queue.push(Waiting { unit, not_before: now, reauthed: false }, |_| false);
+        }
         Job {
             client,
             checked,
+            index,
             outcomes: vec![None; n],
             answers: vec![None; n],
             attempts: vec![0; n],
             first_sent: vec![None; n],
-            waiting: units
-                .into_iter()
-                .map(|unit| Waiting { unit, not_before: now, reauthed: false })
-                .collect(),
+            queue,
             batch_calls: 0,
         }
     }
 
+    /// Gives item `i` its outcome; a failure fails, in turn, every unit that
+    /// depends on it.
     fn finish(&mut self, i: usize, outcome: Outcome) {
-        if self.outcomes[i].is_none() {
+        let mut work = vec![(i, outcome)];
+        while let Some((i, outcome)) = work.pop() {
+            if self.outcomes[i].is_some() {
+                continue;
+            }
+            let ok = outcome.is_success();
             if let Outcome::Success(r) = &outcome {
                 self.answers[i] =
                     Some((r.status, r.headers.clone(), r.body_json().cloned()));
@@ -453,79 +581,22 @@ impl<'a> Job<'a> {
                 label: outcome.label(),
             });
             self.outcomes[i] = Some(outcome);
-        }
-    }
-
-    fn failed(&self, i: usize) -> bool {
-        self.outcomes[i].as_ref().is_some_and(|o| !o.is_success())
-    }
-
-    fn succeeded(&self, i: usize) -> bool {
-        self.outcomes[i].as_ref().is_some_and(Outcome::is_success)
-    }
-
-    /// Units whose external dependency failed: their items fail too (cascading).
-    fn cascade(&mut self) {
-        loop {
-            let mut changed = false;
-            let mut keep = Vec::with_capacity(self.waiting.len());
-            for w in std::mem::take(&mut self.waiting) {
-                if let Some(&bad) = w.unit.external.iter().find(|&&d| self.failed(d)) {
-                    let on = self.checked.items[bad].id.clone();
-                    for &i in &w.unit.items {
-                        self.finish(i, Outcome::FailedDependency { on: on.clone() });
+            if ok {
+                self.queue.on_success(i);
+            } else {
+                let on = self.checked.items[i].id.clone();
+                for w in self.queue.on_failure(i) {
+                    for &j in &w.unit.items {
+                        work.push((j, Outcome::FailedDependency { on: on.clone() }));
                     }
-                    changed = true;
-                } else {
-                    keep.push(w);
                 }
             }
-            self.waiting = keep;
-            if !changed {
-                break;
-            }
         }
-    }
-
-    /// Takes the next batch to send: one unit with wire dependencies, or loose
-    /// units packed up to the batch size.
-    fn next_batch(&mut self, now: Instant) -> Option<(Vec<Unit>, bool)> {
-        let ready = |w: &Waiting, job: &Job<'_>| {
-            w.not_before <= now && w.unit.external.iter().all(|&d| job.succeeded(d))
-        };
-        let pos = self.waiting.iter().position(|w| ready(w, self))?;
-        let first = self.waiting.remove(pos);
-        if !first.unit.is_loose() || first.reauthed {
-            return Some((vec![first.unit], first.reauthed));
-        }
-        let mut units = vec![first.unit];
-        let mut size = 1;
-        let mut k = 0;
-        while k < self.waiting.len() && size < self.client.config.max_per_batch {
-            if self.waiting[k].unit.is_loose()
-                && !self.waiting[k].reauthed
-                && ready(&self.waiting[k], self)
-            {
-                let w = self.waiting.remove(k);
-                size += w.unit.items.len();
-                units.push(w.unit);
-            } else {
-                k += 1;
-            }
-        }
-        Some((units, false))
     }
 
     /// Writes the batch payload; items whose references cannot be resolved
     /// get their outcome and are left out.
     fn payload(&mut self, units: &[Unit]) -> (Value, Vec<usize>) {
-        let index: HashMap<String, usize> = self
-            .checked
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, it)| (it.id.to_lowercase(), i))
-            .collect();
         let mut requests = Vec::new();
         let mut sent = Vec::new();
         let mut unresolved = Vec::new();
@@ -540,7 +611,7 @@ impl<'a> Job<'a> {
                     unresolved.push((i, Err(on)));
                     continue;
                 }
-                let lookup = Lookup { answers: &self.answers, index: &index };
+                let lookup = Lookup { answers: &self.answers, index: &self.index };
                 let resolved = if self.checked.late[i] {
                     resolve(item, &lookup)
                 } else {
@@ -601,14 +672,17 @@ impl<'a> Job<'a> {
     async fn run(mut self) -> Report {
         let mut in_flight: JoinSet<Flight> = JoinSet::new();
         loop {
-            self.cascade();
-            let now = Instant::now();
             while in_flight.len() < self.client.config.concurrency {
-                let Some((units, reauth)) = self.next_batch(now) else { break };
+                let Some((units, reauth)) =
+                    self.queue.next_batch(self.client.config.max_per_batch)
+                else {
+                    break;
+                };
                 let (payload, sent) = self.payload(&units);
                 if sent.is_empty() {
                     continue;
                 }
+                let now = Instant::now();
                 for &i in &sent {
                     self.attempts[i] += 1;
                     self.first_sent[i].get_or_insert(now);
@@ -622,23 +696,13 @@ impl<'a> Job<'a> {
                 });
             }
             if in_flight.is_empty() {
-                if self.waiting.is_empty() {
-                    break;
-                }
-                // Nothing can go now: wait for the earliest retry of a unit
-                // whose dependencies are met.
-                let earliest = self
-                    .waiting
-                    .iter()
-                    .filter(|w| w.unit.external.iter().all(|&d| self.succeeded(d)))
-                    .map(|w| w.not_before)
-                    .min();
-                if let Some(earliest) = earliest {
-                    tokio::time::sleep_until(earliest.into()).await;
+                // Nothing can go now: wait for the earliest retry, if any.
+                if let Some(wake) = self.queue.next_wake() {
+                    tokio::time::sleep_until(wake.into()).await;
                     continue;
                 }
-                // Waiting units whose dependencies will never be met.
-                for w in std::mem::take(&mut self.waiting) {
+                // Units whose dependencies will never complete (none, unless a bug).
+                for w in self.queue.drain() {
                     for &i in &w.unit.items {
                         self.finish(
                             i,
@@ -670,7 +734,10 @@ impl<'a> Job<'a> {
     }
 
     fn requeue(&mut self, unit: Unit, delay: Duration, reauthed: bool) {
-        self.waiting.push(Waiting { unit, not_before: Instant::now() + delay, reauthed });
+        let waiting = Waiting { unit, not_before: Instant::now() + delay, reauthed };
+        let outcomes = &self.outcomes;
+        self.queue
+            .push(waiting, |d| outcomes[d].as_ref().is_some_and(Outcome::is_success));
     }
 
     fn absorb(&mut self, flight: Flight) {

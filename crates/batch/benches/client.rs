@@ -1,0 +1,199 @@
+//! Benchmark of the batch client (`cargo xtask bench batch`).
+//!
+//! The emulator runs as a separate release process (`GRAPHLAB_BIN`), so the
+//! CPU time and memory measured here are the client's alone. Three phases on
+//! loopback: 10,000 GETs through `$batch`; the same 10,000 sent one by one at
+//! the same concurrency; 100,000 items streamed from a JSON-lines file.
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    process::{Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Instant,
+};
+
+use graphlab_auth::{Secret, StaticToken};
+use graphlab_batch::{BatchClient, BatchItem, Config, parse_line};
+
+/// User + system CPU time of this process, in seconds (from /proc).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> =
+        stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// A line of /proc/self/status, in MiB.
+fn status_mib(key: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+const CONCURRENCY: usize = 4;
+
+#[tokio::main]
+async fn main() {
+    let bin = std::env::var("GRAPHLAB_BIN")
+        .expect("GRAPHLAB_BIN: run through `cargo xtask bench batch`");
+    let state =
+        std::env::temp_dir().join(format!("graphlab-bench-{}", std::process::id()));
+    let mut server = Command::new(&bin)
+        .args(["tenant", "serve", "--addr", "127.0.0.1:0", "--state"])
+        .arg(&state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("graphlab starts");
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("graphlab tenant listening on ")
+        .expect("announced URL")
+        .to_owned();
+    let token = Command::new(&bin)
+        .args(["tenant", "token", "--scopes", "User.Read", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let tokens = Arc::new(StaticToken(Secret::new(token.clone())));
+    let client = BatchClient::new(
+        &url,
+        tokens,
+        Config { concurrency: CONCURRENCY, ..Config::default() },
+    );
+
+    // Warm-up.
+    let _ = client
+        .run((0..200).map(|i| BatchItem::get(format!("w{i}"), "/me")).collect())
+        .await
+        .unwrap();
+
+    println!(
+        "graphlab-batch benchmark: emulator in a separate process, loopback, {CONCURRENCY} concurrent connections"
+    );
+    println!(
+        "{:<34} {:>9} {:>12} {:>14} {:>14}",
+        "phase", "wall s", "round trips", "client CPU/item", "peak RSS MiB"
+    );
+
+    // 1. 10,000 GETs through $batch.
+    let items: Vec<BatchItem> = (0..10_000)
+        .map(|i| BatchItem::get(format!("r{i}"), format!("/me?n={i}")))
+        .collect();
+    let (cpu, t) = (cpu_secs(), Instant::now());
+    let report = client.run(items).await.unwrap();
+    let (wall, cpu_used) = (t.elapsed().as_secs_f64(), cpu_secs() - cpu);
+    assert!(report.all_succeeded(), "{:?}", report.summary());
+    println!(
+        "{:<34} {:>9.2} {:>12} {:>12.2}µs {:>14.1}",
+        "10,000 GETs via $batch",
+        wall,
+        report.batch_calls,
+        cpu_used * 1e6 / 10_000.0,
+        status_mib("VmHWM")
+    );
+    let batched_wall = wall;
+
+    // 2. The same 10,000 one by one, same concurrency.
+    let http =
+        reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap();
+    let next = Arc::new(AtomicUsize::new(0));
+    let (cpu, t) = (cpu_secs(), Instant::now());
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (http, next, url, token) =
+            (http.clone(), next.clone(), url.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= 10_000 {
+                    return ok;
+                }
+                let r = http
+                    .get(format!("{url}/v1.0/me?n={i}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let _ = r.bytes().await;
+                ok += usize::from(status.is_success());
+            }
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += t.await.unwrap();
+    }
+    let (wall, cpu_used) = (t.elapsed().as_secs_f64(), cpu_secs() - cpu);
+    assert_eq!(ok, 10_000);
+    println!(
+        "{:<34} {:>9.2} {:>12} {:>12.2}µs {:>14.1}",
+        "10,000 GETs one by one",
+        wall,
+        10_000,
+        cpu_used * 1e6 / 10_000.0,
+        status_mib("VmHWM")
+    );
+    println!("  $batch was {:.1}x faster in wall time", wall / batched_wall);
+
+    // 3. 100,000 items streamed from JSON lines.
+    let path = state.join("items.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for i in 0..100_000 {
+            writeln!(
+                f,
+                "{{\"id\":\"s{i}\",\"method\":\"GET\",\"url\":\"/me?$select=id&n={i}\"}}"
+            )
+            .unwrap();
+        }
+    }
+    let reader = BufReader::new(std::fs::File::open(&path).unwrap());
+    let items = reader
+        .lines()
+        .enumerate()
+        .filter_map(|(n, l)| parse_line(&l.unwrap(), "items.jsonl", n + 1).transpose());
+    let mut rss = Vec::new();
+    let mut done = 0usize;
+    let mut failed = 0usize;
+    let (cpu, t) = (cpu_secs(), Instant::now());
+    let (total, calls) = client
+        .run_stream(items, 2000, |_, o| {
+            done += 1;
+            failed += usize::from(!o.is_success());
+            if done.is_multiple_of(20_000) {
+                rss.push(format!("{}k: {:.1}", done / 1000, status_mib("VmRSS")));
+            }
+        })
+        .await
+        .unwrap();
+    let (wall, cpu_used) = (t.elapsed().as_secs_f64(), cpu_secs() - cpu);
+    assert_eq!((total, failed), (100_000, 0));
+    println!(
+        "{:<34} {:>9.2} {:>12} {:>12.2}µs {:>14.1}",
+        "100,000 streamed from JSON lines",
+        wall,
+        calls,
+        cpu_used * 1e6 / 100_000.0,
+        status_mib("VmHWM")
+    );
+    println!("  RSS (MiB) while streaming, by items done: {}", rss.join(", "));
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&state);
+}
