@@ -572,14 +572,18 @@ impl<'a> Job<'a> {
                 continue;
             }
             let ok = outcome.is_success();
-            if let Outcome::Success(r) = &outcome {
+            if let Outcome::Success(r) = &outcome
+                && self.checked.referenced[i]
+            {
                 self.answers[i] =
                     Some((r.status, r.headers.clone(), r.body_json().cloned()));
             }
-            self.client.emit(&Progress::Done {
-                id: self.checked.items[i].id.clone(),
-                label: outcome.label(),
-            });
+            if self.client.progress.is_some() {
+                self.client.emit(&Progress::Done {
+                    id: self.checked.items[i].id.clone(),
+                    label: outcome.label(),
+                });
+            }
             self.outcomes[i] = Some(outcome);
             if ok {
                 self.queue.on_success(i);
@@ -690,10 +694,18 @@ impl<'a> Job<'a> {
                 self.batch_calls += 1;
                 self.client.emit(&Progress::BatchSent { items: sent.len() });
                 let client = self.client.clone();
-                in_flight.spawn(async move {
-                    let result = client.send(payload, reauth).await;
-                    Flight { units, sent, reauthed: reauth, result }
-                });
+                let span = tracing::debug_span!(
+                    "batch_call",
+                    n = self.batch_calls,
+                    items = sent.len()
+                );
+                in_flight.spawn(tracing::Instrument::instrument(
+                    async move {
+                        let result = client.send(payload, reauth).await;
+                        Flight { units, sent, reauthed: reauth, result }
+                    },
+                    span,
+                ));
             }
             if in_flight.is_empty() {
                 // Nothing can go now: wait for the earliest retry, if any.
@@ -909,4 +921,26 @@ fn resolve(
         out.body = Some(Body::Json(reference::resolve_json(body, source)?));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        assert_eq!(retry_after("7"), Some(Duration::from_secs(7)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        let wait = retry_after(&httpdate::fmt_http_date(later)).unwrap();
+        assert!(
+            (Duration::from_secs(118)..=Duration::from_secs(120)).contains(&wait),
+            "{wait:?}"
+        );
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO),
+            "a past date: now"
+        );
+        assert_eq!(retry_after("soon"), None);
+    }
 }

@@ -25,6 +25,8 @@ pub struct Checked {
     pub deps: Vec<Vec<usize>>,
     /// Whether an item holds references (resolved at send time).
     pub late: Vec<bool>,
+    /// Whether another item refers to this one (its answer is kept).
+    pub referenced: Vec<bool>,
 }
 
 /// Checks items the way Graph would, before sending anything. `version` is
@@ -54,6 +56,7 @@ pub fn check(
     }
     let mut deps = vec![Vec::new(); items.len()];
     let mut late = vec![false; items.len()];
+    let mut referenced = vec![false; items.len()];
     for (i, item) in items.iter_mut().enumerate() {
         item.url =
             relative_url(&item.url, version, hosts).map_err(|m| invalid(&item.id, m))?;
@@ -71,6 +74,11 @@ pub fn check(
             refs.extend(reference::scan_json(body).map_err(|m| invalid(&item.id, m))?);
         }
         late[i] = !refs.is_empty();
+        for r in &refs {
+            if let Some(&j) = index.get(&r.id.to_lowercase()) {
+                referenced[j] = true;
+            }
+        }
         let named = item
             .depends_on
             .iter()
@@ -98,7 +106,7 @@ pub fn check(
             format!("its dependencies form a cycle: {}", names.join(" -> ")),
         ));
     }
-    Ok(Checked { items, deps, late })
+    Ok(Checked { items, deps, late, referenced })
 }
 
 /// An absolute Graph URL of the same version becomes relative; any other
