@@ -99,7 +99,7 @@ pub fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
-fn cargo() -> String {
+pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
@@ -164,12 +164,7 @@ fn setup_lab(options: &tenant::TenantOptions) -> anyhow::Result<()> {
     })?;
     step("lab directory", &mut || tenant::ensure_lab_dir(&options.lab_dir()))?;
     step("build graphlab", &mut || {
-        run_command(Command::new(cargo()).current_dir(root()).args([
-            "build",
-            "--quiet",
-            "-p",
-            "graphlab-cli",
-        ]))?;
+        tenant::build_graphlab()?;
         Ok("target/debug/graphlab".to_owned())
     })?;
     step("embedded tenant", &mut || tenant::start(options))?;

@@ -112,6 +112,16 @@ pub fn health_line(options: &TenantOptions) -> anyhow::Result<String> {
     }
 }
 
+/// Builds the debug `graphlab` binary.
+pub fn build_graphlab() -> anyhow::Result<()> {
+    crate::run_command(Command::new(crate::cargo()).current_dir(root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "graphlab-cli",
+    ]))
+}
+
 fn binary() -> PathBuf {
     root()
         .join("target")
@@ -127,12 +137,7 @@ pub fn start(options: &TenantOptions) -> anyhow::Result<String> {
     }
     ensure_lab_dir(&options.lab_dir())?;
     if !binary().exists() {
-        crate::run_command(Command::new("cargo").current_dir(root()).args([
-            "build",
-            "--quiet",
-            "-p",
-            "graphlab-cli",
-        ]))?;
+        build_graphlab()?;
     }
     let log = fs::File::create(options.log_file())
         .with_context(|| format!("cannot create {}", options.log_file().display()))?;
@@ -216,12 +221,7 @@ pub fn stop(options: &TenantOptions) -> anyhow::Result<String> {
 /// `xtask/checks/msal_check.py` against it.
 pub fn msal_check() -> anyhow::Result<()> {
     use std::io::{BufRead, BufReader};
-    crate::run_command(Command::new("cargo").current_dir(root()).args([
-        "build",
-        "--quiet",
-        "-p",
-        "graphlab-cli",
-    ]))?;
+    build_graphlab()?;
     let state = root().join("target").join("msal-check");
     let _ = fs::remove_dir_all(&state);
     let mut child = Command::new(binary())
