@@ -603,7 +603,8 @@ impl<'a> Job<'a> {
     fn payload(&mut self, units: &[Unit]) -> (Value, Vec<usize>) {
         let mut requests = Vec::new();
         let mut sent = Vec::new();
-        let mut unresolved = Vec::new();
+        // Items left out of the batch, with their outcome.
+        let mut left_out: Vec<(usize, Outcome)> = Vec::new();
         for unit in units {
             for (pos, &i) in unit.items.iter().enumerate() {
                 let item = &self.checked.items[i];
@@ -612,7 +613,7 @@ impl<'a> Job<'a> {
                 {
                     // Its dependency in this batch could not be written.
                     let on = self.checked.items[unit.items[w]].id.clone();
-                    unresolved.push((i, Err(on)));
+                    left_out.push((i, Outcome::FailedDependency { on }));
                     continue;
                 }
                 let lookup = Lookup { answers: &self.answers, index: &self.index };
@@ -653,15 +654,12 @@ impl<'a> Job<'a> {
                         requests.push(Value::Object(r));
                         sent.push(i);
                     }
-                    Err(reason) => unresolved.push((i, Ok(reason))),
+                    Err(reason) => left_out.push((i, Outcome::NotSent { reason })),
                 }
             }
         }
-        for (i, why) in unresolved {
-            match why {
-                Ok(reason) => self.finish(i, Outcome::NotSent { reason }),
-                Err(on) => self.finish(i, Outcome::FailedDependency { on }),
-            }
+        for (i, outcome) in left_out {
+            self.finish(i, outcome);
         }
         (json!({ "requests": requests }), sent)
     }
