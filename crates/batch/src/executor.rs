@@ -2,6 +2,7 @@
 //! retries what may be retried, and gives every item exactly one outcome.
 
 use std::{
+    borrow::Cow,
     cmp::Reverse,
     collections::{BinaryHeap, HashMap, VecDeque},
     sync::Arc,
@@ -10,7 +11,8 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use graphlab_auth::TokenProvider;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::{
@@ -298,7 +300,7 @@ impl BatchClient {
 
     async fn send(
         &self,
-        payload: Value,
+        payload: Vec<u8>,
         reauth: bool,
     ) -> Result<Vec<(String, ItemAnswer)>, Outer> {
         let token = self.tokens.access_token(reauth).await.map_err(|e| Outer {
@@ -311,7 +313,8 @@ impl BatchClient {
             .http
             .post(&url)
             .bearer_auth(token.expose())
-            .json(&payload)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(payload)
             .send()
             .await
             .map_err(|e| Outer {
@@ -390,6 +393,40 @@ fn parse_responses(body: &Value) -> Vec<(String, ItemAnswer)> {
             Some((id, (status, headers, body)))
         })
         .collect()
+}
+
+/// One request as it goes on the wire (borrowed: no copies).
+#[derive(Serialize)]
+struct WireItem<'a> {
+    id: &'a str,
+    method: &'static str,
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<WireHeaders<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<WireBody<'a>>,
+    #[serde(rename = "dependsOn", skip_serializing_if = "Option::is_none")]
+    depends_on: Option<[&'a str; 1]>,
+}
+
+struct WireHeaders<'a>(&'a [(String, String)]);
+
+impl Serialize for WireHeaders<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum WireBody<'a> {
+    Json(&'a Value),
+    Base64(String),
 }
 
 /// A unit waiting to be sent.
@@ -598,70 +635,63 @@ impl<'a> Job<'a> {
         }
     }
 
-    /// Writes the batch payload; items whose references cannot be resolved
-    /// get their outcome and are left out.
-    fn payload(&mut self, units: &[Unit]) -> (Value, Vec<usize>) {
-        let mut requests = Vec::new();
+    /// Writes the batch payload (JSON bytes); items whose references cannot
+    /// be resolved get their outcome and are left out.
+    fn payload(&mut self, units: &[Unit]) -> (Vec<u8>, Vec<usize>) {
         let mut sent = Vec::new();
+        let mut wire: Vec<(usize, Cow<'_, BatchItem>, Option<&str>)> = Vec::new();
         // Items left out of the batch, with their outcome.
         let mut left_out: Vec<(usize, Outcome)> = Vec::new();
+        let lookup = Lookup { answers: &self.answers, index: &self.index };
         for unit in units {
             for (pos, &i) in unit.items.iter().enumerate() {
                 let item = &self.checked.items[i];
-                if let Some(w) = unit.wire[pos]
-                    && !sent.contains(&unit.items[w])
+                let parent = unit.wire[pos].map(|w| unit.items[w]);
+                if let Some(p) = parent
+                    && !sent.contains(&p)
                 {
                     // Its dependency in this batch could not be written.
-                    let on = self.checked.items[unit.items[w]].id.clone();
-                    left_out.push((i, Outcome::FailedDependency { on }));
+                    left_out.push((i, Outcome::FailedDependency { on: self.checked.items[p].id.clone() }));
                     continue;
                 }
-                let lookup = Lookup { answers: &self.answers, index: &self.index };
-                let resolved = if self.checked.late[i] {
-                    resolve(item, &lookup)
-                } else {
-                    Ok(item.clone())
-                };
+                let resolved = if self.checked.late[i] { resolve(item, &lookup).map(Cow::Owned) } else { Ok(Cow::Borrowed(item)) };
                 match resolved {
                     Ok(item) => {
-                        let mut r = Map::new();
-                        r.insert("id".into(), json!(item.id));
-                        r.insert("method".into(), json!(item.method.as_str()));
-                        r.insert("url".into(), json!(item.url));
-                        if !item.headers.is_empty() {
-                            let h: Map<String, Value> = item
-                                .headers
-                                .iter()
-                                .map(|(k, v)| (k.clone(), json!(v)))
-                                .collect();
-                            r.insert("headers".into(), Value::Object(h));
-                        }
-                        match &item.body {
-                            Some(Body::Json(v)) => {
-                                r.insert("body".into(), v.clone());
-                            }
-                            Some(Body::Bytes(b)) => {
-                                r.insert("body".into(), json!(STANDARD.encode(b)));
-                            }
-                            None => {}
-                        }
-                        if let Some(w) = unit.wire[pos] {
-                            r.insert(
-                                "dependsOn".into(),
-                                json!([self.checked.items[unit.items[w]].id]),
-                            );
-                        }
-                        requests.push(Value::Object(r));
+                        wire.push((i, item, parent.map(|p| self.checked.items[p].id.as_str())));
                         sent.push(i);
                     }
                     Err(reason) => left_out.push((i, Outcome::NotSent { reason })),
                 }
             }
         }
+        let mut out = Vec::with_capacity(64 + wire.len() * 96);
+        out.extend_from_slice(b"{\"requests\":[");
+        for (n, (_, item, depends_on)) in wire.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            let body = match &item.body {
+                Some(Body::Json(v)) => Some(WireBody::Json(v)),
+                Some(Body::Bytes(b)) => Some(WireBody::Base64(STANDARD.encode(b))),
+                None => None,
+            };
+            let entry = WireItem {
+                id: &item.id,
+                method: item.method.as_str(),
+                url: &item.url,
+                headers: (!item.headers.is_empty()).then_some(WireHeaders(&item.headers)),
+                body,
+                depends_on: depends_on.map(|d| [d]),
+            };
+            // Serializing borrowed strings and values into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut out, &entry);
+        }
+        out.extend_from_slice(b"]}");
+        drop(wire);
         for (i, outcome) in left_out {
             self.finish(i, outcome);
         }
-        (json!({ "requests": requests }), sent)
+        (out, sent)
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -756,8 +786,7 @@ impl<'a> Job<'a> {
             Ok(answers) => answers,
             Err(outer) => return self.absorb_outer(units, &sent, reauthed, outer),
         };
-        let mut by_id: HashMap<String, ItemAnswer> =
-            answers.into_iter().map(|(id, a)| (id.to_lowercase(), a)).collect();
+        let mut by_id: HashMap<String, ItemAnswer> = answers.into_iter().collect();
         for unit in units {
             let mut retry: Vec<usize> = Vec::new();
             let mut delay = Duration::ZERO;
@@ -766,8 +795,12 @@ impl<'a> Job<'a> {
                     continue;
                 }
                 let item = &self.checked.items[i];
-                let Some((status, headers, body)) = by_id.remove(&item.id.to_lowercase())
-                else {
+                // Graph echoes ids as sent; a case-insensitive match is the fallback.
+                let answer = by_id.remove(&item.id).or_else(|| {
+                    let key = by_id.keys().find(|k| k.eq_ignore_ascii_case(&item.id)).cloned()?;
+                    by_id.remove(&key)
+                });
+                let Some((status, headers, body)) = answer else {
                     // No answer for the item: send it again.
                     retry.push(pos);
                     continue;
