@@ -11,7 +11,7 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use graphlab_auth::TokenProvider;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -328,18 +328,30 @@ impl BatchClient {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(retry_after);
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let bytes = response.bytes().await.map_err(|e| Outer {
+            status: Some(status),
+            retry_after: after,
+            message: e.without_url().to_string(),
+        })?;
         if status != 200 {
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             let message = body["error"]["message"]
                 .as_str()
                 .unwrap_or("no Graph error in the answer")
                 .to_owned();
             return Err(Outer { status: Some(status), retry_after: after, message });
         }
-        let mut answers = parse_responses(&body);
-        let mut next = body["@odata.nextLink"].as_str().map(str::to_owned);
+        let unreadable = |e: serde_json::Error| Outer {
+            status: Some(status),
+            retry_after: None,
+            message: format!("unreadable $batch answer: {e}"),
+        };
+        let page: WirePage = serde_json::from_slice(&bytes).map_err(unreadable)?;
+        let mut next = page.next;
+        let mut answers: Vec<(String, ItemAnswer)> =
+            page.responses.into_iter().map(WireAnswer::into_answer).collect();
         while let Some(link) = next.take() {
-            let page: Value = self
+            let bytes = self
                 .http
                 .get(&link)
                 .bearer_auth(token.expose())
@@ -350,49 +362,76 @@ impl BatchClient {
                     retry_after: None,
                     message: e.without_url().to_string(),
                 })?
-                .json()
+                .bytes()
                 .await
-                .unwrap_or(Value::Null);
-            answers.extend(parse_responses(&page));
-            next = page["@odata.nextLink"].as_str().map(str::to_owned);
+                .map_err(|e| Outer {
+                    status: None,
+                    retry_after: None,
+                    message: e.without_url().to_string(),
+                })?;
+            let page: WirePage = serde_json::from_slice(&bytes).map_err(unreadable)?;
+            answers.extend(page.responses.into_iter().map(WireAnswer::into_answer));
+            next = page.next;
         }
         Ok(answers)
     }
 }
 
-fn parse_responses(body: &Value) -> Vec<(String, ItemAnswer)> {
-    let Some(list) = body["responses"].as_array() else { return Vec::new() };
-    list.iter()
-        .filter_map(|r| {
-            let id = match &r["id"] {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => return None,
-            };
-            let status = r["status"].as_u64()? as u16;
-            let headers: Vec<(String, String)> = r["headers"]
-                .as_object()
-                .map(|h| {
-                    h.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let json = headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-                .is_none_or(|(_, v)| v.to_ascii_lowercase().contains("json"));
-            let body = match r.get("body") {
-                None | Some(Value::Null) => ResponseBody::Empty,
-                Some(Value::String(s)) if !json => STANDARD
-                    .decode(s)
-                    .map(ResponseBody::Bytes)
-                    .unwrap_or_else(|_| ResponseBody::Json(Value::String(s.clone()))),
-                Some(v) => ResponseBody::Json(v.clone()),
-            };
-            Some((id, (status, headers, body)))
-        })
-        .collect()
+/// A page of a `$batch` answer.
+#[derive(Deserialize)]
+struct WirePage {
+    #[serde(default)]
+    responses: Vec<WireAnswer>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next: Option<String>,
+}
+
+/// One item's answer, read straight from the bytes.
+#[derive(Deserialize)]
+struct WireAnswer {
+    id: WireId,
+    status: u16,
+    #[serde(default)]
+    headers: serde_json::Map<String, Value>,
+    #[serde(default)]
+    body: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireId {
+    Text(String),
+    Number(u64),
+}
+
+impl WireAnswer {
+    fn into_answer(self) -> (String, ItemAnswer) {
+        let id = match self.id {
+            WireId::Text(s) => s,
+            WireId::Number(n) => n.to_string(),
+        };
+        let headers: Vec<(String, String)> = self
+            .headers
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect();
+        let json = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .is_none_or(|(_, v)| v.to_ascii_lowercase().contains("json"));
+        let body = match self.body {
+            None | Some(Value::Null) => ResponseBody::Empty,
+            Some(Value::String(s)) if !json => match STANDARD.decode(&s) {
+                Ok(bytes) => ResponseBody::Bytes(bytes),
+                Err(_) => ResponseBody::Json(Value::String(s)),
+            },
+            Some(v) => ResponseBody::Json(v),
+        };
+        (id, (self.status, headers, body))
+    }
 }
 
 /// One request as it goes on the wire (borrowed: no copies).
@@ -651,13 +690,26 @@ impl<'a> Job<'a> {
                     && !sent.contains(&p)
                 {
                     // Its dependency in this batch could not be written.
-                    left_out.push((i, Outcome::FailedDependency { on: self.checked.items[p].id.clone() }));
+                    left_out.push((
+                        i,
+                        Outcome::FailedDependency {
+                            on: self.checked.items[p].id.clone(),
+                        },
+                    ));
                     continue;
                 }
-                let resolved = if self.checked.late[i] { resolve(item, &lookup).map(Cow::Owned) } else { Ok(Cow::Borrowed(item)) };
+                let resolved = if self.checked.late[i] {
+                    resolve(item, &lookup).map(Cow::Owned)
+                } else {
+                    Ok(Cow::Borrowed(item))
+                };
                 match resolved {
                     Ok(item) => {
-                        wire.push((i, item, parent.map(|p| self.checked.items[p].id.as_str())));
+                        wire.push((
+                            i,
+                            item,
+                            parent.map(|p| self.checked.items[p].id.as_str()),
+                        ));
                         sent.push(i);
                     }
                     Err(reason) => left_out.push((i, Outcome::NotSent { reason })),
@@ -797,7 +849,10 @@ impl<'a> Job<'a> {
                 let item = &self.checked.items[i];
                 // Graph echoes ids as sent; a case-insensitive match is the fallback.
                 let answer = by_id.remove(&item.id).or_else(|| {
-                    let key = by_id.keys().find(|k| k.eq_ignore_ascii_case(&item.id)).cloned()?;
+                    let key = by_id
+                        .keys()
+                        .find(|k| k.eq_ignore_ascii_case(&item.id))
+                        .cloned()?;
                     by_id.remove(&key)
                 });
                 let Some((status, headers, body)) = answer else {
