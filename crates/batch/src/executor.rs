@@ -12,12 +12,12 @@ use std::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use graphlab_auth::TokenProvider;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Value, json, value::RawValue};
 use tokio::task::JoinSet;
 
 use crate::{
     BatchError, BatchItem, Body,
-    outcome::{Outcome, Response, ResponseBody},
+    outcome::{JsonText, Outcome, Response, ResponseBody},
     plan::{self, Checked, Unit},
     reference::{self, Reference},
 };
@@ -394,7 +394,7 @@ struct WireAnswer {
     #[serde(default)]
     headers: serde_json::Map<String, Value>,
     #[serde(default)]
-    body: Option<Value>,
+    body: Option<Box<RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -423,12 +423,19 @@ impl WireAnswer {
             .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
             .is_none_or(|(_, v)| v.to_ascii_lowercase().contains("json"));
         let body = match self.body {
-            None | Some(Value::Null) => ResponseBody::Empty,
-            Some(Value::String(s)) if !json => match STANDARD.decode(&s) {
-                Ok(bytes) => ResponseBody::Bytes(bytes),
-                Err(_) => ResponseBody::Json(Value::String(s)),
-            },
-            Some(v) => ResponseBody::Json(v),
+            None => ResponseBody::Empty,
+            Some(raw) if raw.get() == "null" => ResponseBody::Empty,
+            // A string body with a non-JSON content type is base64.
+            Some(raw) if !json && raw.get().starts_with('"') => {
+                match serde_json::from_str::<String>(raw.get())
+                    .ok()
+                    .and_then(|s| STANDARD.decode(s).ok())
+                {
+                    Some(bytes) => ResponseBody::Bytes(bytes),
+                    None => ResponseBody::Json(JsonText::new(raw)),
+                }
+            }
+            Some(raw) => ResponseBody::Json(JsonText::new(raw)),
         };
         (id, (self.status, headers, body))
     }
@@ -651,8 +658,7 @@ impl<'a> Job<'a> {
             if let Outcome::Success(r) = &outcome
                 && self.checked.referenced[i]
             {
-                self.answers[i] =
-                    Some((r.status, r.headers.clone(), r.body_json().cloned()));
+                self.answers[i] = Some((r.status, r.headers.clone(), r.body_json()));
             }
             if self.client.progress.is_some() {
                 self.client.emit(&Progress::Done {
@@ -954,7 +960,7 @@ impl<'a> Job<'a> {
                     let response = Response {
                         status: outer.status.unwrap_or(0),
                         headers: Vec::new(),
-                        body: ResponseBody::Json(body),
+                        body: ResponseBody::Json(JsonText::from_value(&body)),
                         attempts,
                     };
                     self.finish(i, Outcome::HttpError(response));

@@ -1,7 +1,49 @@
 //! What became of each item: exactly one [`Outcome`].
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Value, value::RawValue};
+
+/// A JSON body kept as its text until asked for, so that a job of many items
+/// costs no JSON trees for bodies nobody reads.
+#[derive(Clone)]
+pub struct JsonText(Box<RawValue>);
+
+impl JsonText {
+    /// Wraps raw JSON text read from a response.
+    pub fn new(raw: Box<RawValue>) -> JsonText {
+        JsonText(raw)
+    }
+
+    /// Serializes a value.
+    pub fn from_value(value: &Value) -> JsonText {
+        JsonText(
+            serde_json::value::to_raw_value(value)
+                .unwrap_or_else(|_| RawValue::NULL.to_owned()),
+        )
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Parses it.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl std::fmt::Debug for JsonText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.get())
+    }
+}
+
+impl PartialEq for JsonText {
+    fn eq(&self, other: &JsonText) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
 
 /// A response body.
 #[derive(Debug, Clone, PartialEq)]
@@ -9,7 +51,7 @@ pub enum ResponseBody {
     /// No body.
     Empty,
     /// A JSON body.
-    Json(Value),
+    Json(JsonText),
     /// Bytes (sent base64 by Graph), decoded.
     Bytes(Vec<u8>),
 }
@@ -28,10 +70,10 @@ pub struct Response {
 }
 
 impl Response {
-    /// The JSON body, if any.
-    pub fn body_json(&self) -> Option<&Value> {
+    /// The JSON body, parsed, if any.
+    pub fn body_json(&self) -> Option<Value> {
         match &self.body {
-            ResponseBody::Json(v) => Some(v),
+            ResponseBody::Json(v) => Some(v.to_value()),
             _ => None,
         }
     }
@@ -39,7 +81,7 @@ impl Response {
     /// The body as `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match &self.body {
-            ResponseBody::Json(v) => serde_json::from_value(v.clone()),
+            ResponseBody::Json(v) => serde_json::from_str(v.get()),
             ResponseBody::Bytes(b) => serde_json::from_slice(b),
             ResponseBody::Empty => serde_json::from_value(Value::Null),
         }
@@ -55,7 +97,8 @@ impl Response {
 
     /// Graph's error (`code`, `message`) from the body, if it is one.
     pub fn graph_error(&self) -> Option<(String, String)> {
-        let e = self.body_json()?.get("error")?;
+        let body = self.body_json()?;
+        let e = body.get("error")?;
         Some((
             e["code"].as_str()?.to_owned(),
             e["message"].as_str().unwrap_or("").to_owned(),

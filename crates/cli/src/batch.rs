@@ -72,7 +72,7 @@ fn outcome_json(id: &str, o: &Outcome) -> serde_json::Value {
     match o {
         Outcome::Success(r) | Outcome::HttpError(r) => {
             let body = match &r.body {
-                graphlab_batch::ResponseBody::Json(v) => v.clone(),
+                graphlab_batch::ResponseBody::Json(v) => v.to_value(),
                 graphlab_batch::ResponseBody::Bytes(b) => json!({ "bytes": b.len() }),
                 graphlab_batch::ResponseBody::Empty => serde_json::Value::Null,
             };
