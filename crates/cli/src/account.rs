@@ -32,6 +32,10 @@ pub struct LoginArgs {
     /// Pre-fill the account.
     #[arg(long)]
     login_hint: Option<String>,
+    /// Loopback port for the redirect (that of the app's registered
+    /// `http://localhost:PORT` redirect URI); default: any free port.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +84,7 @@ pub async fn login(global: &Global, args: LoginArgs) -> anyhow::Result<ExitCode>
     } else {
         let mut options = Interactive::with_system_browser();
         options.login_hint = args.login_hint.clone();
+        options.port = args.port;
         client.acquire_token_interactive(&scopes, &options).await?
     };
     let who = result.account.as_ref().map_or("(app)", |a| a.username.as_str());
