@@ -155,6 +155,13 @@ struct Outer {
     message: String,
 }
 
+impl Outer {
+    /// A transport failure (no HTTP status), without the URL in the message.
+    fn transport(e: reqwest::Error) -> Outer {
+        Outer { status: None, retry_after: None, message: e.without_url().to_string() }
+    }
+}
+
 type ItemAnswer = (u16, Vec<(String, String)>, ResponseBody);
 
 /// A progress callback.
@@ -317,11 +324,7 @@ impl BatchClient {
             .body(payload)
             .send()
             .await
-            .map_err(|e| Outer {
-                status: None,
-                retry_after: None,
-                message: e.without_url().to_string(),
-            })?;
+            .map_err(Outer::transport)?;
         let status = response.status().as_u16();
         let after = response
             .headers()
@@ -357,18 +360,10 @@ impl BatchClient {
                 .bearer_auth(token.expose())
                 .send()
                 .await
-                .map_err(|e| Outer {
-                    status: None,
-                    retry_after: None,
-                    message: e.without_url().to_string(),
-                })?
+                .map_err(Outer::transport)?
                 .bytes()
                 .await
-                .map_err(|e| Outer {
-                    status: None,
-                    retry_after: None,
-                    message: e.without_url().to_string(),
-                })?;
+                .map_err(Outer::transport)?;
             let page: WirePage = serde_json::from_slice(&bytes).map_err(unreadable)?;
             answers.extend(page.responses.into_iter().map(WireAnswer::into_answer));
             next = page.next;

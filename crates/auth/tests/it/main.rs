@@ -146,6 +146,21 @@ async fn an_expiring_token_is_refreshed_and_unconsented_scopes_need_interaction(
     assert!(err.to_string().contains("AADSTS65001"), "{err}");
 }
 
+/// A user at `/devicelogin`: enters `code`, picks `login`, accepts or cancels.
+async fn answer_devicelogin(
+    base: String,
+    code: String,
+    login: String,
+    action: &'static str,
+) {
+    reqwest::Client::new()
+        .post(format!("{base}/devicelogin"))
+        .form(&[("otc", code.as_str()), ("login", login.as_str()), ("action", action)])
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn device_code_flow_with_a_user_at_the_devicelogin_page() {
     let e = emulator(TenantConfig::in_memory().device_poll_interval(1)).await;
@@ -157,18 +172,12 @@ async fn device_code_flow_with_a_user_at_the_devicelogin_page() {
         .acquire_token_device_code(&["User.Read"], move |prompt| {
             *seen.lock().unwrap() = prompt.message.clone();
             let code = prompt.user_code.clone();
-            tokio::spawn(async move {
-                let http = reqwest::Client::new();
-                http.post(format!("{base}/devicelogin"))
-                    .form(&[
-                        ("otc", code.as_str()),
-                        ("login", seed::ADMIN_UPN),
-                        ("action", "accept"),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
-            });
+            tokio::spawn(answer_devicelogin(
+                base,
+                code,
+                seed::ADMIN_UPN.to_owned(),
+                "accept",
+            ));
         })
         .await
         .unwrap();
@@ -180,18 +189,12 @@ async fn device_code_flow_with_a_user_at_the_devicelogin_page() {
     let err = client
         .acquire_token_device_code(&["User.Read"], move |prompt| {
             let code = prompt.user_code.clone();
-            tokio::spawn(async move {
-                reqwest::Client::new()
-                    .post(format!("{base}/devicelogin"))
-                    .form(&[
-                        ("otc", code.as_str()),
-                        ("login", seed::ADMIN_UPN),
-                        ("action", "cancel"),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
-            });
+            tokio::spawn(answer_devicelogin(
+                base,
+                code,
+                seed::ADMIN_UPN.to_owned(),
+                "cancel",
+            ));
         })
         .await
         .unwrap_err();
@@ -385,18 +388,7 @@ async fn sixteen_concurrent_refreshers_leave_a_valid_cache_and_every_account() {
         client
             .acquire_token_device_code(&["User.Read"], move |p| {
                 let code = p.user_code.clone();
-                tokio::spawn(async move {
-                    reqwest::Client::new()
-                        .post(format!("{base}/devicelogin"))
-                        .form(&[
-                            ("otc", code.as_str()),
-                            ("login", user.as_str()),
-                            ("action", "accept"),
-                        ])
-                        .send()
-                        .await
-                        .unwrap();
-                });
+                tokio::spawn(answer_devicelogin(base, code, user, "accept"));
             })
             .await
             .unwrap();
