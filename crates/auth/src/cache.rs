@@ -10,7 +10,6 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs::{self, File, OpenOptions},
-    io::Write,
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -343,20 +342,8 @@ impl Classify for serde_json::Error {
     }
 }
 
-/// Writes atomically: a 0600 temporary file beside the target, fsync, rename.
+/// Writes atomically, 0600 (see [`crate::write_private`]).
 fn store(path: &Path, data: &CacheData) -> Result<(), AuthError> {
     let text = serde_json::to_vec_pretty(data).map_err(|e| cache_err(path, e))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp).map_err(|e| cache_err(&tmp, e))?;
-    file.write_all(&text)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| cache_err(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| cache_err(path, e))
+    crate::write_private(path, &text).map_err(|e| cache_err(path, e))
 }

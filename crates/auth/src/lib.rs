@@ -18,6 +18,7 @@
 mod cache;
 mod client;
 mod loopback;
+mod private_file;
 mod response;
 mod secret;
 
@@ -27,6 +28,7 @@ pub use cache::{Account, CacheData, CacheGuard, Credential, TokenCache, TokenQue
 pub use client::{
     AuthClient, AuthResult, Authority, DevicePrompt, Interactive, Protocol,
 };
+pub use private_file::write_private;
 pub use response::{MsErrorResponse, MsTokenResponse};
 pub use secret::Secret;
 
