@@ -24,6 +24,9 @@ pub const GLOBAL_ADMIN_ROLE: &str = "62e90394-69f5-4237-9190-012177145e10";
 pub const GRAPH_SP_ID: &str = "5e000000-0000-4000-8000-00000000a001";
 /// Object id of the Graph Command Line Tools service principal.
 pub const GRAPH_CLI_SP_ID: &str = "5e000000-0000-4000-8000-00000000a002";
+/// Object id of the seeded Microsoft 365 group, like the sample groups of a
+/// developer-program tenant (the lab's OneNote request needs a group).
+pub const SAMPLE_GROUP_ID: &str = "60000000-0000-4000-8000-000000000001";
 
 /// The delegated scopes Microsoft Graph publishes in the emulator
 /// (`oauth2PermissionScopes`), with whether each needs admin consent.
@@ -193,6 +196,28 @@ pub fn seed(tx: &mut WriteTx<'_>) {
         tx.put(Col::Users, u.id, user);
         seed_mailbox(tx, n, u.id, &display);
     }
+
+    tx.put(
+        Col::Groups,
+        SAMPLE_GROUP_ID,
+        json!({
+            "id": SAMPLE_GROUP_ID,
+            "createdDateTime": "2024-01-15T09:00:00Z",
+            "renewedDateTime": "2024-01-15T09:00:00Z",
+            "deletedDateTime": null,
+            "description": "Everything about the Mark 8 project.",
+            "displayName": "Mark 8 Project Team",
+            "groupTypes": ["Unified"],
+            "mail": format!("Mark8ProjectTeam@{TENANT_DOMAIN}"),
+            "mailEnabled": true,
+            "mailNickname": "Mark8ProjectTeam",
+            "proxyAddresses": [format!("SMTP:Mark8ProjectTeam@{TENANT_DOMAIN}")],
+            "resourceProvisioningOptions": [],
+            "securityEnabled": false,
+            "securityIdentifier": "S-1-12-1-1610612736",
+            "visibility": "Public",
+        }),
+    );
 
     let scopes: Vec<Value> = GRAPH_SCOPES
         .iter()
