@@ -1,0 +1,479 @@
+//! What every lab step shares, so that each step's own file reads as the step:
+//! where the tenant is, the lab's config (`.lab/lab.toml`) and secret file,
+//! signing in, calling Graph through `$batch`, and printing — readable lines
+//! by default, one JSON document with `--json`.
+//!
+//! The steps run against the embedded tenant (`cargo xtask setup-lab` starts
+//! it on <http://127.0.0.1:5580>) unless told otherwise: `--real` for
+//! Microsoft's cloud, or `--tenant-url` / `GRAPHLAB_TENANT_URL` for another
+//! emulator. The choice made by step 2 is kept in `lab.toml` for the others.
+
+use std::{
+    fs,
+    future::Future,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use graphlab_auth::{
+    Account, AuthClient, AuthResult, Authority, Interactive, Secret, SilentTokenProvider,
+    TokenCache, TokenProvider, write_private,
+};
+use graphlab_batch::{BatchClient, BatchItem, Config, Outcome, Response, Version};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The app registration the lab creates (step 2).
+pub const APP_NAME: &str = "MS Graph Batch App";
+/// Microsoft Graph's application id, the same in every tenant.
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// "Microsoft Graph Command Line Tools": a public client present in every
+/// tenant, which the admin signs in with before the lab's app exists.
+pub const ADMIN_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+/// The delegated permissions of the lab's app: `Group.ReadWrite.All` from
+/// the lab, and `User.Read`, which the portal adds to every new registration.
+pub const CONNECTOR_SCOPES: &[&str] = &["User.Read", "Group.ReadWrite.All"];
+/// The embedded tenant's address when `cargo xtask setup-lab` starts it.
+pub const EMULATOR_URL: &str = "http://127.0.0.1:5580";
+/// The real identity platform.
+pub const REAL_AUTHORITY: &str = "https://login.microsoftonline.com";
+/// The real Microsoft Graph.
+pub const REAL_GRAPH: &str = "https://graph.microsoft.com";
+
+const CONFIG_FILE: &str = "lab.toml";
+const SECRET_FILE: &str = "app-secret";
+const CACHE_FILE: &str = "token-cache.json";
+
+/// Options every step takes.
+#[derive(Debug, Clone, Args)]
+pub struct LabArgs {
+    /// The lab's directory (config, secret, token cache).
+    #[arg(long, env = "GRAPHLAB_LAB_DIR", default_value = ".lab", value_name = "DIR")]
+    pub lab_dir: PathBuf,
+    /// An emulator's base URL, for both sign-in and Graph.
+    #[arg(long, env = "GRAPHLAB_TENANT_URL", value_name = "URL")]
+    pub tenant_url: Option<String>,
+    /// Identity-platform base URL (overrides --tenant-url for sign-in).
+    #[arg(long, env = "GRAPHLAB_AUTHORITY_URL", value_name = "URL")]
+    pub authority_url: Option<String>,
+    /// Microsoft Graph base URL (overrides --tenant-url for Graph).
+    #[arg(long, env = "GRAPHLAB_GRAPH_URL", value_name = "URL")]
+    pub graph_url: Option<String>,
+    /// Use Microsoft's cloud: login.microsoftonline.com and graph.microsoft.com.
+    #[arg(long, conflicts_with = "tenant_url")]
+    pub real: bool,
+    /// The tenant to sign in to: an id, a domain, or `organizations`.
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+    /// Print one JSON document instead of readable lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `.lab/lab.toml`: what the steps found out, for the steps after them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LabConfig {
+    /// Where the tenant is.
+    pub target: Option<Target>,
+    /// The app registered by step 2.
+    pub app: Option<AppConfig>,
+}
+
+/// Identity platform, Graph and tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// Identity-platform base URL.
+    pub authority: String,
+    /// Graph base URL.
+    pub graph: String,
+    /// Tenant segment used to sign in.
+    pub tenant: String,
+}
+
+/// The lab's app registration. Its secret is in `.lab/app-secret` (0600).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppConfig {
+    /// Display name.
+    pub name: String,
+    /// Application (client) id.
+    pub client_id: String,
+    /// Object id (for `/applications/{id}`).
+    pub object_id: String,
+    /// Loopback port of the `http://localhost:PORT` redirect URI with which
+    /// the steps play the connector's part (step 3 registers it).
+    #[serde(default = "default_redirect_port")]
+    pub redirect_port: u16,
+}
+
+/// The loopback port registered for the lab's own sign-in.
+pub const fn default_redirect_port() -> u16 {
+    5581
+}
+
+/// An opened lab: its directory, config and output mode.
+#[derive(Debug)]
+pub struct Lab {
+    /// The lab directory.
+    pub dir: PathBuf,
+    /// Its config, as read (and as changed by the step, once saved).
+    pub config: LabConfig,
+    /// Where the tenant is, for this run.
+    pub target: Target,
+    /// `--json`.
+    pub json: bool,
+    http: reqwest::Client,
+}
+
+impl Lab {
+    /// Reads `lab.toml` (if any) and resolves the target: flags and
+    /// environment first, then the config, then the embedded tenant.
+    pub fn open(args: &LabArgs) -> anyhow::Result<Lab> {
+        let path = args.lab_dir.join(CONFIG_FILE);
+        let config: LabConfig = match fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).with_context(|| {
+                format!("{} is not a valid lab config", path.display())
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => LabConfig::default(),
+            Err(e) => return Err(e).context(format!("cannot read {}", path.display())),
+        };
+        let saved = config.target.clone();
+        let pick = |specific: &Option<String>, real: &str, saved: Option<&str>| {
+            specific
+                .as_deref()
+                .or(args.tenant_url.as_deref())
+                .or(args.real.then_some(real))
+                .or(saved)
+                .unwrap_or(EMULATOR_URL)
+                .trim_end_matches('/')
+                .to_owned()
+        };
+        let target = Target {
+            authority: pick(
+                &args.authority_url,
+                REAL_AUTHORITY,
+                saved.as_ref().map(|t| t.authority.as_str()),
+            ),
+            graph: pick(
+                &args.graph_url,
+                REAL_GRAPH,
+                saved.as_ref().map(|t| t.graph.as_str()),
+            ),
+            tenant: args
+                .tenant
+                .clone()
+                .or(saved.map(|t| t.tenant))
+                .unwrap_or_else(|| "organizations".to_owned()),
+        };
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Lab { dir: args.lab_dir.clone(), config, target, json: args.json, http })
+    }
+
+    /// Whether the target is anything but Microsoft's cloud.
+    pub fn is_emulated(&self) -> bool {
+        self.target.authority != REAL_AUTHORITY || self.target.graph != REAL_GRAPH
+    }
+
+    /// Prints a line, unless the output is JSON.
+    pub fn say(&self, line: impl AsRef<str>) {
+        if !self.json {
+            println!("{}", line.as_ref());
+        }
+    }
+
+    /// Prints the step's JSON document, if the output is JSON.
+    pub fn report(&self, document: &Value) {
+        if self.json {
+            println!("{document:#}");
+        }
+    }
+
+    /// Writes `lab.toml` (atomically) with the current target.
+    pub fn save(&mut self) -> anyhow::Result<()> {
+        self.config.target = Some(self.target.clone());
+        fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create {}", self.dir.display()))?;
+        let path = self.dir.join(CONFIG_FILE);
+        let body =
+            toml::to_string(&self.config).context("cannot write the lab config")?;
+        let text = format!(
+            "# The lab's state, written by the lab steps. The client secret is in {SECRET_FILE}.\n{}\n",
+            body.trim_end()
+        );
+        write_private(&path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// The app registered by step 2.
+    pub fn app(&self) -> anyhow::Result<&AppConfig> {
+        self.config.app.as_ref().with_context(|| {
+            format!(
+                "no app is registered in {}: run step02-register-app first",
+                self.dir.join(CONFIG_FILE).display()
+            )
+        })
+    }
+
+    /// Where the client secret is kept.
+    pub fn secret_path(&self) -> PathBuf {
+        self.dir.join(SECRET_FILE)
+    }
+
+    /// The app's client secret, if step 2 stored one.
+    pub fn secret(&self) -> anyhow::Result<Option<Secret>> {
+        match fs::read_to_string(self.secret_path()) {
+            Ok(text) if !text.trim().is_empty() => Ok(Some(Secret::new(text.trim()))),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => {
+                Err(e).context(format!("cannot read {}", self.secret_path().display()))
+            }
+        }
+    }
+
+    /// Stores the client secret: mode 0600, written atomically.
+    pub fn store_secret(&self, secret: &Secret) -> anyhow::Result<()> {
+        fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create {}", self.dir.display()))?;
+        write_private(&self.secret_path(), secret.expose().as_bytes())
+            .with_context(|| format!("cannot write {}", self.secret_path().display()))
+    }
+
+    fn auth_client(&self, client_id: &str) -> anyhow::Result<AuthClient> {
+        let authority = Authority::new(&self.target.authority, &self.target.tenant)?;
+        let cache = TokenCache::file(self.dir.join(CACHE_FILE));
+        Ok(AuthClient::new(authority, client_id, cache))
+    }
+
+    /// The admin's client (Microsoft Graph Command Line Tools, public).
+    pub fn admin_client(&self) -> anyhow::Result<AuthClient> {
+        self.auth_client(ADMIN_CLIENT_ID)
+    }
+
+    /// The lab's app as a confidential client, with its secret.
+    pub fn connector_client(&self) -> anyhow::Result<AuthClient> {
+        let app = self.app()?;
+        let secret = self.secret()?.with_context(|| {
+            format!(
+                "no client secret in {}: run step02-register-app again",
+                self.secret_path().display()
+            )
+        })?;
+        Ok(self.auth_client(&app.client_id)?.with_secret(secret))
+    }
+
+    /// A token for `scopes`: from the cache when it can (refreshing it
+    /// silently), else by the device code flow, whose instructions go to
+    /// stderr. On the embedded tenant in unattended mode nobody has to act.
+    pub async fn sign_in_with_device_code(
+        &self,
+        client: &AuthClient,
+        scopes: &[&str],
+    ) -> anyhow::Result<AuthResult> {
+        if let Some(result) = silent(client, scopes).await? {
+            return Ok(result);
+        }
+        client
+            .acquire_token_device_code(scopes, |prompt| eprintln!("{}", prompt.message))
+            .await
+            .context("device code sign-in failed")
+    }
+
+    /// A token for `scopes` from the cache (refreshed silently if needed), if
+    /// the client has one cached account.
+    pub async fn cached_token(
+        &self,
+        client: &AuthClient,
+        scopes: &[&str],
+    ) -> anyhow::Result<Option<AuthResult>> {
+        silent(client, scopes).await
+    }
+
+    /// A token for `scopes` by the authorization code flow on the loopback
+    /// redirect `http://localhost:PORT`, asking `prompt`. On the emulator the
+    /// authorization URL is opened by this program (the unattended tenant
+    /// answers it); on a real tenant, by the system browser.
+    pub async fn sign_in_with_browser(
+        &self,
+        client: &AuthClient,
+        scopes: &[&str],
+        port: u16,
+        prompt: Option<&str>,
+    ) -> anyhow::Result<AuthResult> {
+        let mut options = Interactive::with_system_browser();
+        options.port = port;
+        options.prompt = prompt.map(str::to_owned);
+        options.timeout = Duration::from_secs(if self.is_emulated() { 30 } else { 300 });
+        if self.is_emulated() {
+            let http = self.http.clone();
+            options.open = Arc::new(move |url: String| {
+                eprintln!("Signing in through the emulator's authorization page...");
+                let http = http.clone();
+                tokio::spawn(async move {
+                    let _ = http.get(url).send().await;
+                });
+            });
+        }
+        client.acquire_token_interactive(scopes, &options).await.context("sign-in failed")
+    }
+
+    /// Tokens of the lab's app for the signed-in user, silently (step 4 must
+    /// have created the cached connection).
+    pub async fn connection(&self) -> anyhow::Result<Arc<dyn TokenProvider>> {
+        let client = self.connector_client()?;
+        let account = only_account(&client)
+            .await?
+            .context("no cached connection: run step04-authorize-connector first")?;
+        Ok(Arc::new(SilentTokenProvider {
+            client,
+            account,
+            scopes: CONNECTOR_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        }))
+    }
+
+    /// A batch client of the target's Graph, on `version`.
+    pub fn graph(&self, tokens: Arc<dyn TokenProvider>, version: Version) -> BatchClient {
+        let config = Config { version, ..Config::default() };
+        BatchClient::new(&self.target.graph, tokens, config)
+    }
+}
+
+/// The account cached for this client, if exactly one is.
+async fn only_account(client: &AuthClient) -> anyhow::Result<Option<Account>> {
+    let accounts = client.accounts().await?;
+    match accounts.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        _ => bail!(
+            "several accounts are cached in {}; remove the others with `graphlab logout`",
+            client.cache().path().map_or("memory".into(), |p| p.display().to_string())
+        ),
+    }
+}
+
+async fn silent(
+    client: &AuthClient,
+    scopes: &[&str],
+) -> anyhow::Result<Option<AuthResult>> {
+    let Some(account) = only_account(client).await? else {
+        return Ok(None);
+    };
+    Ok(client.acquire_token_silent(&account, scopes, false).await.ok())
+}
+
+/// Sends one request as a one-item `$batch` and returns its response when it
+/// succeeded; any other outcome is an error naming the item.
+pub async fn call(graph: &BatchClient, item: BatchItem) -> anyhow::Result<Response> {
+    let what = format!("{} {}", item.method.as_str(), item.url);
+    let report = graph.run(vec![item]).await.with_context(|| format!("{what} failed"))?;
+    expect_success(&what, report.outcomes.into_iter().next().map(|(_, o)| o))
+}
+
+/// The response of a successful outcome, else an error saying what happened.
+pub fn expect_success(what: &str, outcome: Option<Outcome>) -> anyhow::Result<Response> {
+    match outcome {
+        Some(Outcome::Success(response)) => Ok(response),
+        Some(other) => bail!("{what}: {}", other.describe()),
+        None => bail!("{what}: no outcome"),
+    }
+}
+
+/// `$filter=<expression>` for a URL: spaces percent-encoded, as Graph wants
+/// them in a `$batch` item's URL.
+pub fn filter_query(expression: &str) -> String {
+    format!("$filter={}", expression.replace('%', "%25").replace(' ', "%20"))
+}
+
+/// Checks a group name given on the command line: the lab uses it as the
+/// display name and the mail nickname, which allows no spaces and none of
+/// `@ ( ) \ [ ] " ; : < > ,`, and at most 64 ASCII characters.
+pub fn check_group_name(name: &str) -> anyhow::Result<&str> {
+    const FORBIDDEN: &str = "@()\\[]\";:<>,";
+    if name.is_empty() {
+        bail!("--name is empty: give the group a name, such as LabTeam");
+    }
+    if let Some(c) = name.chars().find(|c| c.is_whitespace()) {
+        bail!(
+            "--name '{name}' contains a space ({c:?}): the mail nickname cannot; try '{}'",
+            name.split_whitespace().collect::<String>()
+        );
+    }
+    if let Some(c) = name.chars().find(|c| !c.is_ascii() || FORBIDDEN.contains(*c)) {
+        bail!("--name '{name}' contains {c:?}, which a mail nickname cannot");
+    }
+    if name.len() > 64 {
+        bail!("--name is {} characters long; a mail nickname has at most 64", name.len());
+    }
+    Ok(name)
+}
+
+/// A string field of a JSON body, or an error naming it.
+pub fn field<'a>(body: &'a Value, name: &str) -> anyhow::Result<&'a str> {
+    body[name].as_str().with_context(|| format!("the answer has no '{name}'"))
+}
+
+/// Runs a step: a tokio runtime, and on failure `error: ` and the cause chain
+/// on one line, with exit status 1.
+pub fn run<F: Future<Output = anyhow::Result<()>>>(step: F) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(step) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+            eprintln!("error: {}", chain.join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A path for display: relative to the current directory when it is inside it.
+pub fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_are_checked_like_mail_nicknames() {
+        assert_eq!(check_group_name("LabTeam").unwrap(), "LabTeam");
+        assert_eq!(check_group_name("lab-team_2").unwrap(), "lab-team_2");
+        let spaced = check_group_name("Lab Team").unwrap_err().to_string();
+        assert!(spaced.contains("try 'LabTeam'"), "{spaced}");
+        assert!(check_group_name("").is_err());
+        assert!(check_group_name("lab@team").is_err());
+        assert!(check_group_name("équipe").is_err());
+        assert!(check_group_name(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn filters_are_percent_encoded_for_batch_urls() {
+        assert_eq!(
+            filter_query("displayName eq 'MS Graph Batch App'"),
+            "$filter=displayName%20eq%20'MS%20Graph%20Batch%20App'"
+        );
+        assert_eq!(filter_query("a eq '100%'"), "$filter=a%20eq%20'100%25'");
+    }
+}

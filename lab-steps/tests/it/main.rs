@@ -1,0 +1,262 @@
+//! The lab, steps 2 to 7 in order, each the real binary, against an emulator
+//! served in-process on 127.0.0.1:0; the lab's outcomes are checked in the
+//! emulator's state as well as in what the steps print.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::Duration,
+};
+
+use graphlab_tenant::{Tenant, TenantConfig, seed};
+use serde_json::Value;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        assert_eq!(self.code, 0, "step failed: {}", self.stderr);
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Runs a step binary in `dir` against `url`, off the async runtime.
+async fn step(name: &str, url: &str, dir: &Path, args: &[&str]) -> Run {
+    let exe = match name {
+        "step02-register-app" => env!("CARGO_BIN_EXE_step02-register-app"),
+        "step03-create-connector" => env!("CARGO_BIN_EXE_step03-create-connector"),
+        "step04-authorize-connector" => env!("CARGO_BIN_EXE_step04-authorize-connector"),
+        "step05-explore-batch" => env!("CARGO_BIN_EXE_step05-explore-batch"),
+        "step06-create-flow" => env!("CARGO_BIN_EXE_step06-create-flow"),
+        "step07-use-batch" => env!("CARGO_BIN_EXE_step07-use-batch"),
+        other => panic!("no step {other}"),
+    };
+    let mut command = Command::new(exe);
+    command
+        .current_dir(dir)
+        .args(args)
+        .env("GRAPHLAB_TENANT_URL", url)
+        .env("GRAPHLAB_LAB_DIR", dir.join(".lab"))
+        .env_remove("GRAPHLAB_AUTHORITY_URL")
+        .env_remove("GRAPHLAB_GRAPH_URL");
+    let output =
+        tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn lab_dir(dir: &Path) -> PathBuf {
+    dir.join(".lab")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lab_from_registration_to_channels() {
+    let config = TenantConfig::in_memory()
+        .unattended(seed::ADMIN_UPN)
+        .device_poll_interval(1)
+        .replication_delay(Duration::from_secs(1));
+    let tenant = Tenant::open(&config).unwrap();
+    let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = running.base_url().to_owned();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let mut printed = String::new();
+
+    // Step 2: the app, its permission and its secret; a second run finds it.
+    let run = step("step02-register-app", &url, dir, &["--json"]).await;
+    printed += &run.stdout;
+    printed += &run.stderr;
+    let registered = run.json();
+    assert_eq!(registered["changed"], true);
+    let apps = tenant.objects("applications");
+    assert_eq!(apps.len(), 1);
+    let app = &apps[0];
+    assert_eq!(app["displayName"], "MS Graph Batch App");
+    assert_eq!(app["signInAudience"], "AzureADMultipleOrgs");
+    assert_eq!(app["appId"], registered["app"]["clientId"]);
+    let graph_sp = tenant
+        .objects("servicePrincipals")
+        .into_iter()
+        .find(|sp| sp["appId"] == lab_steps::GRAPH_APP_ID)
+        .unwrap();
+    let group_rw = graph_sp["oauth2PermissionScopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["value"] == "Group.ReadWrite.All")
+        .unwrap()["id"]
+        .clone();
+    let access = &app["requiredResourceAccess"][0];
+    assert_eq!(access["resourceAppId"], lab_steps::GRAPH_APP_ID);
+    assert!(
+        access["resourceAccess"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == group_rw && a["type"] == "Scope"),
+        "Group.ReadWrite.All (delegated) is configured: {access}"
+    );
+    assert_eq!(app["passwordCredentials"][0]["displayName"], "forever");
+    let secret_file = lab_dir(dir).join("app-secret");
+    let secret = std::fs::read_to_string(&secret_file).unwrap();
+    assert!(secret.len() >= 30, "a real secret is stored");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = step("step02-register-app", &url, dir, &["--json"]).await.json();
+    assert_eq!(again["changed"], false, "the second run changes nothing");
+    assert_eq!(tenant.objects("applications").len(), 1, "no second app");
+    assert_eq!(
+        tenant.objects("applications")[0]["passwordCredentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "no second secret"
+    );
+
+    // Step 3: both packages valid; the redirect URIs on the app.
+    let port = free_port().to_string();
+    let run =
+        step("step03-create-connector", &url, dir, &["--json", "--redirect-port", &port])
+            .await;
+    printed += &run.stdout;
+    let exported = run.json();
+    for package in exported["packages"].as_array().unwrap() {
+        assert_eq!(
+            package["report"]["findings"]
+                .as_array()
+                .map(|f| { f.iter().filter(|f| f["severity"] == "error").count() }),
+            Some(0),
+            "{package}"
+        );
+    }
+    let typed = &exported["packages"][1];
+    assert_eq!(typed["package"], "typed");
+    assert_eq!(typed["report"]["findings"], serde_json::json!([]));
+    for file in
+        ["apiDefinition.swagger.json", "apiProperties.json", "settings.json", "icon.png"]
+    {
+        assert!(lab_dir(dir).join("connector/typed").join(file).is_file(), "{file}");
+    }
+    let uris = tenant.objects("applications")[0]["web"]["redirectUris"].clone();
+    assert!(
+        uris.as_array().unwrap().iter().any(|u| u == graphlab_connector::REDIRECT_URL),
+        "{uris}"
+    );
+    let again = step("step03-create-connector", &url, dir, &["--json"]).await.json();
+    assert_eq!(again["changed"], false);
+
+    // Step 4: the cached connection; the second run makes no token request.
+    let run = step("step04-authorize-connector", &url, dir, &["--json"]).await;
+    printed += &run.stdout;
+    let authorized = run.json();
+    assert_eq!(authorized["changed"], true);
+    assert_eq!(authorized["account"], seed::ADMIN_UPN);
+    assert!(
+        authorized["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "Group.ReadWrite.All")
+    );
+    let before = tenant.stats().token_requests;
+    let again = step("step04-authorize-connector", &url, dir, &["--json"]).await.json();
+    assert_eq!(again["changed"], false);
+    assert_eq!(tenant.stats().token_requests, before, "silent: served from the cache");
+
+    // Step 5: three 200s, more properties on beta, OneNote's 403 / 40004.
+    let run = step("step05-explore-batch", &url, dir, &["--json"]).await;
+    printed += &run.stdout;
+    let explored = run.json();
+    for item in explored["parallel"].as_array().unwrap() {
+        assert_eq!(item["status"], 200, "{item}");
+    }
+    assert!(!explored["betaOnly"].as_array().unwrap().is_empty());
+    assert_eq!(explored["onenote"]["status"], 403);
+    assert_eq!(explored["onenote"]["code"], "40004");
+
+    // Step 6: the group, then its team (201) once replicated.
+    let run =
+        step("step06-create-flow", &url, dir, &["--json", "--name", "LabTeam"]).await;
+    printed += &run.stdout;
+    let flow = run.json();
+    assert_eq!(flow["teamStatus"], 201);
+    let group_id = flow["groupId"].as_str().unwrap().to_owned();
+    let group =
+        tenant.objects("groups").into_iter().find(|g| g["id"] == group_id).unwrap();
+    assert_eq!(group["mailNickname"], "LabTeam");
+    assert_eq!(group["groupTypes"][0], "Unified");
+    assert!(tenant.objects("teams").iter().any(|t| t["id"] == group_id));
+
+    // Step 7: the three channels exist; then team and channels in one batch.
+    let run = step("step07-use-batch", &url, dir, &["--json", "--name", "LabTeam"]).await;
+    printed += &run.stdout;
+    let batch = run.json();
+    assert_eq!(batch["channelsCreated"], 3);
+    assert_eq!(batch["variant"]["created"], 4);
+    let channels = tenant.objects("channels");
+    for name in ["Marketing Collateral", "Vendor Contracts", "General Client Agreements"]
+    {
+        for team in [group_id.as_str(), batch["variant"]["groupId"].as_str().unwrap()] {
+            assert!(
+                channels.iter().any(|c| c["displayName"] == name && c["_teamId"] == team),
+                "channel {name} in team {team}"
+            );
+        }
+    }
+    let again =
+        step("step07-use-batch", &url, dir, &["--json", "--name", "LabTeam"]).await;
+    assert_eq!(again.json()["changed"], false);
+
+    assert!(!printed.contains(secret.trim()), "the client secret is never printed");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_input_and_missing_steps_give_one_line_causes() {
+    let tenant = Tenant::open(&TenantConfig::in_memory()).unwrap();
+    let running =
+        graphlab_tenant::serve(tenant, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let url = running.base_url().to_owned();
+
+    let spaced =
+        step("step06-create-flow", &url, temp.path(), &["--name", "Lab Team"]).await;
+    assert_eq!(spaced.code, 1);
+    assert_eq!(spaced.stderr.lines().count(), 1, "{}", spaced.stderr);
+    assert!(spaced.stderr.starts_with("error: --name 'Lab Team' contains a space"));
+
+    let early = step("step04-authorize-connector", &url, temp.path(), &[]).await;
+    assert_eq!(early.code, 1);
+    assert!(early.stderr.contains("run step02-register-app first"), "{}", early.stderr);
+
+    std::fs::create_dir_all(lab_dir(temp.path())).unwrap();
+    std::fs::write(lab_dir(temp.path()).join("lab.toml"), "[app\nname = 1\n").unwrap();
+    let broken = step("step03-create-connector", &url, temp.path(), &[]).await;
+    assert_eq!(broken.code, 1);
+    assert!(
+        broken.stderr.contains("lab.toml is not a valid lab config"),
+        "{}",
+        broken.stderr
+    );
+    assert!(broken.stderr.contains("line 1"), "{}", broken.stderr);
+    running.shutdown().await;
+}
