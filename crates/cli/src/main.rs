@@ -8,6 +8,7 @@
 
 mod account;
 mod batch;
+mod connector;
 mod graph;
 mod options;
 mod tenant;
@@ -36,6 +37,9 @@ enum Command {
     /// Run JSON-batch jobs.
     #[command(subcommand)]
     Batch(batch::BatchCommand),
+    /// Export the lab's custom connector package or validate one, offline.
+    #[command(subcommand)]
+    Connector(connector::ConnectorCommand),
     /// Send one request to Microsoft Graph and print the answer.
     Graph(graph::GraphArgs),
     /// Show which identity platform and Graph the commands will use.
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
             Command::Tenant(cmd) => tenant::run(&cli.global, cmd).await,
             Command::Graph(args) => graph::run(&cli.global, args).await,
             Command::Batch(cmd) => batch::run(&cli.global, cmd).await,
+            Command::Connector(cmd) => connector::run(cmd),
             Command::Login(args) => account::login(&cli.global, args).await,
             Command::Logout(args) => account::logout(&cli.global, args).await,
             Command::Whoami => account::whoami(&cli.global).await,

@@ -1,0 +1,466 @@
+//! [`validate_path`]: three layers of checks on a package or a swagger file.
+//!
+//! 1. `schema` ([`schema`]): Microsoft's JSON Schemas for the three JSON files.
+//! 2. `swagger.*`, `properties.*`, `package.*` ([`structure`]): what a
+//!    Swagger 2.0 document and a package need beyond the schemas.
+//! 3. `cert.*` ([`cert`]): the connector certification rules, warnings for a
+//!    private connector and errors with `certification`.
+//!
+//! `json.malformed` (with line and column) and `secret.value` are errors in
+//! every mode: a secret in a package is shipped to everyone who downloads it.
+
+mod cert;
+mod schema;
+mod structure;
+
+use std::{fmt, path::Path};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{
+    API_DEFINITION_FILE, API_PROPERTIES_FILE, Error, ICON_FILE, SETTINGS_FILE,
+    json_path::JPath,
+};
+
+/// The rule ids a [`Finding`] can carry, with what each checks.
+pub mod rules {
+    /// Every rule: (id, what it checks).
+    pub const ALL: &[(&str, &str)] = &[
+        ("json.malformed", "a file is not valid JSON (reported with line and column)"),
+        (
+            "package.missing-file",
+            "a package lacks apiDefinition.swagger.json or apiProperties.json",
+        ),
+        (
+            "package.settings-file",
+            "settings.json names a file that is not in the package",
+        ),
+        ("schema", "a file does not match Microsoft's published JSON Schema for it"),
+        ("swagger.ref-unresolved", "a local $ref points at nothing"),
+        (
+            "swagger.ref-external",
+            "a $ref points outside the file (connectors are one file)",
+        ),
+        (
+            "swagger.path-syntax",
+            "a path does not start with / or has a malformed {template}",
+        ),
+        ("swagger.path-duplicate", "two paths differ only in their template names"),
+        ("swagger.path-param-undeclared", "a {template} in a path has no path parameter"),
+        ("swagger.path-param-unused", "a path parameter is not in the path's template"),
+        ("swagger.path-param-required", "a path parameter is not required: true"),
+        (
+            "swagger.param-duplicate",
+            "an operation has two parameters with the same name and place",
+        ),
+        ("swagger.body-multiple", "an operation has more than one body parameter"),
+        ("swagger.body-and-form", "an operation has both body and formData parameters"),
+        ("swagger.responses-missing", "an operation has no responses"),
+        ("swagger.operation-id-duplicate", "two operations share an operationId"),
+        (
+            "swagger.security-undefined",
+            "a security requirement names an undefined scheme",
+        ),
+        (
+            "swagger.oauth-token-url",
+            "an OAuth token URL is the authorize endpoint (a warning)",
+        ),
+        (
+            "properties.oauth-missing",
+            "the definition uses OAuth 2.0 but no oauthSetting parameter exists",
+        ),
+        (
+            "properties.aad-parameters",
+            "an aad connection lacks loginUri, tenantId or resourceUri",
+        ),
+        ("secret.value", "a secret (client secret, password, key, token) is in a file"),
+        ("cert.title-length", "the title is longer than 30 characters"),
+        ("cert.title-words", "the title contains \"API\" or \"Connector\""),
+        ("cert.description-length", "info.description is not 30 to 500 characters long"),
+        ("cert.contact", "info.contact (name, url, email) is missing"),
+        (
+            "cert.metadata",
+            "x-ms-connector-metadata lacks Website, Privacy policy or Categories",
+        ),
+        ("cert.https", "the API is not served over https only"),
+        ("cert.summary-missing", "an operation has no summary"),
+        ("cert.summary-length", "an operation's summary is longer than 80 characters"),
+        ("cert.summary-punctuation", "an operation's summary ends with punctuation"),
+        ("cert.operation-description", "an operation has no description"),
+        ("cert.operation-id", "an operationId is missing or not CamelCase"),
+        ("cert.param-summary", "a parameter has no x-ms-summary"),
+        ("cert.param-description", "a parameter has no description"),
+        ("cert.visibility", "x-ms-visibility is not important, advanced or internal"),
+        ("cert.default-response-schema", "a default response has a schema"),
+        (
+            "cert.brand-color",
+            "iconBrandColor is missing, not #RRGGBB, white or the default #007ee5",
+        ),
+        (
+            "cert.icon",
+            "the icon is missing, not a PNG, not square 100-230 px, or white/transparent",
+        ),
+    ];
+
+    /// Whether `id` is a known rule.
+    pub fn is_known(id: &str) -> bool {
+        ALL.iter().any(|(known, _)| *known == id)
+    }
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The package works but could be better, or would fail certification.
+    Warning,
+    /// The package is broken (or, with certification, would be refused).
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// One problem: which rule, how serious, where, and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule id (see [`rules::ALL`]), e.g. `cert.title-length`.
+    pub rule: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The file, relative to the package directory (or as given).
+    pub file: String,
+    /// Where in the file: a JSON path such as `$.info.title` (`$` for the
+    /// whole file).
+    pub path: String,
+    /// What is wrong. Never contains a secret value.
+    pub message: String,
+    /// For malformed JSON: the 1-based line of the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// For malformed JSON: the 1-based column of the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}] {}", self.severity, self.rule, self.file)?;
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, ":{line}:{column}")?;
+        }
+        write!(f, " {}: {}", self.path, self.message)
+    }
+}
+
+/// Everything found in one package or file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The findings, ordered by file, then as found.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// How many findings are errors.
+    pub fn errors(&self) -> usize {
+        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
+    }
+
+    /// How many findings are warnings.
+    pub fn warnings(&self) -> usize {
+        self.findings.iter().filter(|f| f.severity == Severity::Warning).count()
+    }
+
+    /// No errors (warnings allowed).
+    pub fn is_ok(&self) -> bool {
+        self.errors() == 0
+    }
+
+    /// The distinct rule ids found, sorted.
+    pub fn rules(&self) -> Vec<&'static str> {
+        let mut ids: Vec<_> = self.findings.iter().map(|f| f.rule).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for finding in &self.findings {
+            writeln!(f, "{finding}")?;
+        }
+        write!(f, "{} error(s), {} warning(s)", self.errors(), self.warnings())
+    }
+}
+
+/// Collects findings for one file.
+pub(crate) struct Sink<'a> {
+    file: String,
+    certification: bool,
+    findings: &'a mut Vec<Finding>,
+}
+
+impl Sink<'_> {
+    fn push(
+        &mut self,
+        rule: &'static str,
+        severity: Severity,
+        path: &JPath,
+        message: String,
+    ) {
+        debug_assert!(rules::is_known(rule), "unknown rule {rule}");
+        self.findings.push(Finding {
+            rule,
+            severity,
+            file: self.file.clone(),
+            path: path.to_string(),
+            message,
+            line: None,
+            column: None,
+        });
+    }
+
+    /// An error in every mode.
+    pub(crate) fn error(
+        &mut self,
+        rule: &'static str,
+        path: &JPath,
+        message: impl Into<String>,
+    ) {
+        self.push(rule, Severity::Error, path, message.into());
+    }
+
+    /// A warning in every mode.
+    pub(crate) fn warning(
+        &mut self,
+        rule: &'static str,
+        path: &JPath,
+        message: impl Into<String>,
+    ) {
+        self.push(rule, Severity::Warning, path, message.into());
+    }
+
+    /// A certification rule: a warning, or an error with `--certification`.
+    pub(crate) fn cert(
+        &mut self,
+        rule: &'static str,
+        path: &JPath,
+        message: impl Into<String>,
+    ) {
+        let severity =
+            if self.certification { Severity::Error } else { Severity::Warning };
+        self.push(rule, severity, path, message.into());
+    }
+}
+
+/// Validates a package directory (paconn's layout; `settings.json` may rename
+/// the files) or a single file: `apiProperties.json` and `settings.json` by
+/// name; any other file as API properties when it has a top-level
+/// `properties` object and no `swagger` or `paths`, else as a swagger file. With `certification`, the
+/// certification rules are errors instead of warnings.
+///
+/// Problems in the package are [`Finding`]s; `Err` only when `path` cannot be
+/// read at all.
+pub fn validate_path(path: &Path, certification: bool) -> Result<Report, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let mut findings = Vec::new();
+    if meta.is_dir() {
+        validate_dir(path, certification, &mut findings)?;
+    } else {
+        let shown = path.display().to_string();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let text = read_text(path)?;
+        let mut sink = Sink { file: shown, certification, findings: &mut findings };
+        if let Some(doc) = parse(&text, &mut sink) {
+            let kind = match name {
+                API_PROPERTIES_FILE => Kind::Properties,
+                SETTINGS_FILE => Kind::Settings,
+                _ => sniff(&doc),
+            };
+            check_file(kind, &doc, &mut sink)?;
+            match kind {
+                Kind::Definition => {
+                    structure::definition(&doc, &mut sink);
+                    cert::definition(&doc, &mut sink);
+                }
+                Kind::Properties => structure::properties(&doc, None, &mut sink),
+                Kind::Settings => {}
+            }
+        }
+    }
+    Ok(Report { findings })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Definition,
+    Properties,
+    Settings,
+}
+
+/// What a file of another name holds.
+fn sniff(doc: &Value) -> Kind {
+    let has = |k: &str| doc.get(k).is_some();
+    if !has("swagger")
+        && !has("paths")
+        && doc.get("properties").is_some_and(Value::is_object)
+    {
+        Kind::Properties
+    } else {
+        Kind::Definition
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|_| Error::NotAPackage {
+        path: path.to_owned(),
+        reason: "not UTF-8 text, so not a JSON file".into(),
+    })
+}
+
+/// Parses strict JSON; a syntax error becomes `json.malformed` with its line
+/// and column.
+fn parse(text: &str, sink: &mut Sink<'_>) -> Option<Value> {
+    match serde_json::from_str::<Value>(text.strip_prefix('\u{feff}').unwrap_or(text)) {
+        Ok(doc) => Some(doc),
+        Err(e) => {
+            let message = e.to_string();
+            // serde_json appends " at line L column C"; we report them apart.
+            let message =
+                message.split(" at line ").next().unwrap_or(&message).to_owned();
+            sink.findings.push(Finding {
+                rule: "json.malformed",
+                severity: Severity::Error,
+                file: sink.file.clone(),
+                path: "$".into(),
+                message,
+                line: Some(e.line()),
+                column: Some(e.column()),
+            });
+            None
+        }
+    }
+}
+
+fn check_file(kind: Kind, doc: &Value, sink: &mut Sink<'_>) -> Result<(), Error> {
+    let validator = match kind {
+        Kind::Definition => schema::api_definition()?,
+        Kind::Properties => schema::api_properties()?,
+        Kind::Settings => schema::settings()?,
+    };
+    schema::check(validator, doc, sink);
+    structure::secrets(doc, &JPath::root(), sink);
+    if kind == Kind::Properties {
+        cert::properties(doc, sink);
+    }
+    Ok(())
+}
+
+fn validate_dir(
+    dir: &Path,
+    certification: bool,
+    findings: &mut Vec<Finding>,
+) -> Result<(), Error> {
+    let mut names = [
+        (API_DEFINITION_FILE.to_owned(), "apiDefinition"),
+        (API_PROPERTIES_FILE.to_owned(), "apiProperties"),
+        (ICON_FILE.to_owned(), "icon"),
+    ];
+    let settings_path = dir.join(SETTINGS_FILE);
+    if settings_path.is_file() {
+        let text = read_text(&settings_path)?;
+        let mut sink = Sink {
+            file: SETTINGS_FILE.to_owned(),
+            certification,
+            findings: &mut *findings,
+        };
+        if let Some(doc) = parse(&text, &mut sink) {
+            check_file(Kind::Settings, &doc, &mut sink)?;
+            for (name, key) in &mut names {
+                if let Some(named) = doc.get(*key).and_then(Value::as_str) {
+                    *name = named.to_owned();
+                    if !dir.join(named).is_file() {
+                        sink.error(
+                            "package.settings-file",
+                            &JPath::root().key(key),
+                            format!("names {named}, which is not in the package"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let [(definition_name, _), (properties_name, _), (icon_name, _)] = names;
+
+    let mut definition = None;
+    let definition_path = dir.join(&definition_name);
+    let mut sink =
+        Sink { file: definition_name.clone(), certification, findings: &mut *findings };
+    if definition_path.is_file() {
+        if let Some(doc) = parse(&read_text(&definition_path)?, &mut sink) {
+            check_file(Kind::Definition, &doc, &mut sink)?;
+            structure::definition(&doc, &mut sink);
+            cert::definition(&doc, &mut sink);
+            definition = Some(doc);
+        }
+    } else {
+        sink.error(
+            "package.missing-file",
+            &JPath::root(),
+            "the package has no API definition",
+        );
+    }
+
+    let properties_path = dir.join(&properties_name);
+    let mut sink =
+        Sink { file: properties_name.clone(), certification, findings: &mut *findings };
+    if properties_path.is_file() {
+        if let Some(doc) = parse(&read_text(&properties_path)?, &mut sink) {
+            check_file(Kind::Properties, &doc, &mut sink)?;
+            structure::properties(&doc, definition.as_ref(), &mut sink);
+        }
+    } else {
+        sink.error(
+            "package.missing-file",
+            &JPath::root(),
+            "the package has no API properties",
+        );
+    }
+
+    let icon_path = dir.join(&icon_name);
+    let mut sink = Sink { file: icon_name, certification, findings: &mut *findings };
+    match std::fs::read(&icon_path) {
+        Ok(bytes) => cert::icon(&bytes, &mut sink),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            sink.cert("cert.icon", &JPath::root(), "the package has no icon")
+        }
+        Err(e) => return Err(Error::io(icon_path, e)),
+    }
+    Ok(())
+}
+
+/// `#RRGGBB` (or `#RGB`) as bytes.
+pub(crate) fn parse_hex_color(text: &str) -> Option<[u8; 3]> {
+    let hex = text.strip_prefix('#')?;
+    if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |s: &str| u8::from_str_radix(s, 16).ok();
+    match hex.len() {
+        6 => Some([byte(&hex[0..2])?, byte(&hex[2..4])?, byte(&hex[4..6])?]),
+        3 => {
+            let d = |i: usize| byte(&hex[i..i + 1]).map(|v| v * 17);
+            Some([d(0)?, d(1)?, d(2)?])
+        }
+        _ => None,
+    }
+}
