@@ -6,7 +6,10 @@
 //! - `bench tenant`: the emulator's load benchmark (release build).
 //! - `tidy`: checks the codebase itself (also run by `cargo test`).
 //! - `msal-check`: MSAL for Python signs in to the emulator over HTTPS.
+//! - `docs`: the book, English and French (`--check`, `--update-po`,
+//!   `--browser`, `--serve`).
 
+mod docs;
 mod tenant;
 mod tidy;
 
@@ -46,6 +49,8 @@ enum Task {
     /// Sign in to the emulator over HTTPS with Microsoft's MSAL for Python
     /// (needs `pip install msal`).
     MsalCheck,
+    /// Build the book (English and French) into target/book.
+    Docs(docs::DocsOptions),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -73,6 +78,7 @@ fn main() -> ExitCode {
         }
         Task::Bench { target: BenchTarget::Batch } => bench_batch(),
         Task::MsalCheck => tenant::msal_check(),
+        Task::Docs(options) => docs::run(&root(), &options),
         Task::Tidy => tidy::check(&root()).map(|problems| {
             for p in &problems {
                 println!("{p}");

@@ -2,7 +2,8 @@
 //!
 //! - every Rust file opens with a `//!` doc comment saying what it is for;
 //! - no silenced tests and no stubs;
-//! - the lab directory and build output are never committed.
+//! - the lab directory and build output are never committed;
+//! - every `{{#include path:anchor}}` of the book names a non-empty region.
 
 use std::{fs, path::Path};
 
@@ -30,6 +31,7 @@ pub fn check(root: &Path) -> anyhow::Result<Vec<String>> {
             }
         }
     }
+    problems.extend(crate::docs::include_problems(root)?);
     let gitignore = fs::read_to_string(root.join(".gitignore")).unwrap_or_default();
     for needed in ["/target", "/.lab"] {
         if !gitignore.lines().any(|l| l.trim() == needed) {
