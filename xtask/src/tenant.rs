@@ -33,6 +33,11 @@ impl TenantOptions {
         }
     }
 
+    /// The tenant's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The tenant's base URL.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -87,7 +92,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Asks `/_graphlab/health`; `Ok(Some(tenant id))` when healthy.
-fn probe(url: &str) -> anyhow::Result<Option<String>> {
+pub fn probe(url: &str) -> anyhow::Result<Option<String>> {
     let health = format!("{url}/_graphlab/health");
     runtime()?.block_on(async {
         let client =
@@ -122,7 +127,7 @@ pub fn build_graphlab() -> anyhow::Result<()> {
     ]))
 }
 
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     root()
         .join("target")
         .join("debug")
@@ -146,6 +151,9 @@ pub fn start(options: &TenantOptions) -> anyhow::Result<String> {
         .args(["--lab-dir"])
         .arg(options.lab_dir())
         .args(["tenant", "serve", "--addr", &format!("127.0.0.1:{}", options.port)])
+        // The lab's admin signs in with no page to click through, and device
+        // codes are approved at the first poll, a second after they are issued.
+        .args(["--unattended", "--device-poll-interval", "1"])
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);

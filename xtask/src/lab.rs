@@ -1,0 +1,508 @@
+//! The lab as a whole: `setup-lab` (prepare, run steps 2 and 3, build the
+//! book, smoke-run steps 4–7), `lab reset`, and `lab outputs`, which runs the
+//! steps against a fresh emulator and writes what they print into the book.
+
+use std::{
+    fs,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde_json::Value;
+
+use crate::{
+    cargo, root, run_command,
+    tenant::{self, TenantOptions},
+};
+
+/// The lab steps, in order, with the arguments each takes in a run.
+const STEPS: [&str; 6] = [
+    "step02-register-app",
+    "step03-create-connector",
+    "step04-authorize-connector",
+    "step05-explore-batch",
+    "step06-create-flow",
+    "step07-use-batch",
+];
+
+/// `cargo xtask setup-lab` options.
+#[derive(Debug, Args)]
+pub struct SetupOptions {
+    #[command(flatten)]
+    local: TenantOptions,
+    /// Skip the smoke run of steps 4–7.
+    #[arg(long)]
+    no_smoke: bool,
+    /// Skip building the book.
+    #[arg(long)]
+    no_docs: bool,
+    /// A real tenant (id or domain) instead of the embedded one.
+    #[arg(long, value_name = "ID", requires = "client_id")]
+    tenant: Option<String>,
+    /// The app registration to use in that real tenant (step 2 adds it a secret).
+    #[arg(long, value_name = "ID", requires = "tenant")]
+    client_id: Option<String>,
+    /// The group and team the flow creates.
+    #[arg(long, default_value = "GraphBatchLab")]
+    name: String,
+}
+
+/// `cargo xtask lab ...`
+#[derive(Debug, Subcommand)]
+pub enum LabAction {
+    /// Stop the embedded tenant and delete the lab directory (its state,
+    /// config, secret and token cache). Registrations in a real tenant stay.
+    Reset(TenantOptions),
+    /// Run steps 2–7 against a fresh emulator and write what they print to
+    /// docs/src/outputs/ (`--check`: fail if those files are stale).
+    Outputs {
+        /// Compare instead of writing.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+pub fn run(action: LabAction) -> anyhow::Result<()> {
+    match action {
+        LabAction::Reset(options) => reset(&options),
+        LabAction::Outputs { check } => outputs(check),
+    }
+}
+
+struct Row {
+    step: String,
+    outcome: String,
+    changed: bool,
+    secs: f64,
+}
+
+/// Builds `graphlab` and the lab steps.
+pub fn build_binaries() -> anyhow::Result<()> {
+    run_command(Command::new(cargo()).current_dir(root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "graphlab-cli",
+        "-p",
+        "lab-steps",
+        "--bins",
+    ]))
+}
+
+fn step_binary(name: &str) -> PathBuf {
+    root()
+        .join("target")
+        .join("debug")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Runs a step with `--json`; its readable lines are lost, its document kept.
+fn run_step(
+    name: &str,
+    dir: &Path,
+    env: &[(&str, String)],
+    args: &[String],
+) -> anyhow::Result<Value> {
+    let mut command = Command::new(step_binary(name));
+    command.current_dir(dir).arg("--json").args(args).stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().with_context(|| format!("cannot run {name}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let cause = stderr.lines().rfind(|l| l.starts_with("error:")).unwrap_or("failed");
+        bail!("{name}: {cause}");
+    }
+    serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("{name} printed no JSON document"))
+}
+
+/// One line saying what a step did, from its JSON document.
+fn outcome_of(name: &str, doc: &Value) -> String {
+    let s = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+    match name {
+        "step02-register-app" => {
+            format!("app {} ({})", s(&doc["app"]["clientId"]), s(&doc["signedInAs"]))
+        }
+        "step03-create-connector" => {
+            let counts: Vec<String> = doc["packages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    let findings = p["report"]["findings"].as_array().map_or(0, Vec::len);
+                    format!("{} valid, {findings} finding(s)", s(&p["package"]))
+                })
+                .collect();
+            counts.join("; ")
+        }
+        "step04-authorize-connector" => format!("connection for {}", s(&doc["account"])),
+        "step05-explore-batch" => format!(
+            "3 GETs ok; beta +{} properties; OneNote {} {}",
+            doc["betaOnly"].as_array().map_or(0, Vec::len),
+            doc["onenote"]["status"],
+            s(&doc["onenote"]["code"])
+        ),
+        "step06-create-flow" => {
+            format!("team {} ({})", s(&doc["name"]), doc["teamStatus"])
+        }
+        "step07-use-batch" => format!(
+            "{} + {} items created",
+            doc["channelsCreated"], doc["variant"]["created"]
+        ),
+        _ => String::new(),
+    }
+}
+
+pub fn setup_lab(options: &SetupOptions) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let lab_dir = options.local.lab_dir();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut timed =
+        |step: &str, f: &mut dyn FnMut() -> anyhow::Result<(String, bool)>| {
+            let t = Instant::now();
+            let (outcome, changed) = f().with_context(|| format!("setup-lab: {step}"))?;
+            eprintln!("  {step}: {outcome}");
+            rows.push(Row {
+                step: step.to_owned(),
+                outcome,
+                changed,
+                secs: t.elapsed().as_secs_f64(),
+            });
+            anyhow::Ok(())
+        };
+    timed("prerequisites", &mut || {
+        let out = Command::new(cargo())
+            .arg("--version")
+            .output()
+            .context("cargo is not on PATH")?;
+        Ok((String::from_utf8_lossy(&out.stdout).trim().to_owned(), false))
+    })?;
+    timed("lab directory", &mut || {
+        let line = tenant::ensure_lab_dir(&lab_dir)?;
+        let created = line.ends_with("(created)");
+        Ok((line, created))
+    })?;
+    timed("build", &mut || {
+        build_binaries()?;
+        Ok(("graphlab and the lab steps (target/debug)".to_owned(), false))
+    })?;
+    let mut env = vec![("GRAPHLAB_LAB_DIR", lab_dir.display().to_string())];
+    let mut common: Vec<String> = Vec::new();
+    match (&options.tenant, &options.client_id) {
+        (Some(tenant_id), Some(_)) => {
+            common.extend([
+                "--real".to_owned(),
+                "--tenant".to_owned(),
+                tenant_id.clone(),
+            ]);
+            timed("tenant", &mut || Ok((format!("real tenant {tenant_id}"), false)))?;
+        }
+        _ => {
+            let url = options.local.url();
+            timed("embedded tenant", &mut || {
+                let line = tenant::start(&options.local)?;
+                let reused = line.contains("(reused)");
+                Ok((line, !reused))
+            })?;
+            env.push(("GRAPHLAB_TENANT_URL", url));
+        }
+    }
+    let mut steps: Vec<&str> = STEPS[..2].to_vec();
+    if !options.no_smoke {
+        steps.extend(&STEPS[2..]);
+    }
+    for (i, name) in steps.iter().enumerate() {
+        if i == 2 && !options.no_docs {
+            timed("book", &mut || build_book())?;
+        }
+        let mut args = common.clone();
+        match *name {
+            "step02-register-app" => {
+                if let Some(id) = &options.client_id {
+                    args.extend(["--client-id".to_owned(), id.clone()]);
+                }
+            }
+            "step03-create-connector" => {
+                let port = options.local.port().wrapping_add(1);
+                args.extend(["--redirect-port".to_owned(), port.to_string()]);
+            }
+            "step06-create-flow" | "step07-use-batch" => {
+                args.extend(["--name".to_owned(), options.name.clone()]);
+            }
+            _ => {}
+        }
+        timed(name, &mut || {
+            let doc = run_step(name, &root(), &env, &args)?;
+            Ok((outcome_of(name, &doc), doc["changed"] == true))
+        })?;
+    }
+    if options.no_smoke && !options.no_docs {
+        timed("book", &mut || build_book())?;
+    }
+
+    println!();
+    println!("{:<28} {:<62} {:>7}", "step", "outcome", "time");
+    for row in &rows {
+        let mark = if row.changed { "*" } else { " " };
+        println!(
+            "{:<28} {:<62} {:>6.1}s",
+            format!("{mark}{}", row.step),
+            truncate(&row.outcome, 62),
+            row.secs
+        );
+    }
+    let changed: Vec<&str> =
+        rows.iter().filter(|r| r.changed).map(|r| r.step.as_str()).collect();
+    println!();
+    if changed.is_empty() {
+        println!(
+            "setup-lab: no change (everything was already in place) in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        println!(
+            "setup-lab: {} step(s) changed something (marked *): {} — {:.1}s",
+            changed.len(),
+            changed.join(", "),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    println!();
+    println!("Next:");
+    println!("  - read the tutorial: target/book/index.html (cargo xtask docs --serve)");
+    println!(
+        "  - run a step yourself: cargo run -p lab-steps --bin step05-explore-batch"
+    );
+    if options.tenant.is_none() {
+        println!(
+            "  - talk to the tenant: export GRAPHLAB_TENANT_URL={}",
+            options.local.url()
+        );
+        println!("    target/debug/graphlab batch run my-batch.json");
+        println!(
+            "  - stop it: cargo xtask tenant stop; start over: cargo xtask lab reset"
+        );
+    }
+    Ok(())
+}
+
+fn build_book() -> anyhow::Result<(String, bool)> {
+    let report = crate::docs::build(&root())?;
+    let pages: Vec<String> =
+        report.languages.iter().map(|(l, n)| format!("{l} {n}")).collect();
+    Ok((format!("target/book ({} pages)", pages.join(", ")), false))
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(width - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// Stops the tenant and removes the lab directory, if it is one.
+fn reset(options: &TenantOptions) -> anyhow::Result<()> {
+    let dir = options.lab_dir();
+    println!("tenant: {}", tenant::stop(options)?);
+    if !dir.exists() {
+        println!("{} does not exist: nothing to remove", dir.display());
+        return Ok(());
+    }
+    let looks_like_lab =
+        ["lab.toml", "tenant", "tenant.pid", "tenant.log", "token-cache.json"]
+            .iter()
+            .any(|f| dir.join(f).exists())
+            || fs::read_dir(&dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+    if !looks_like_lab {
+        bail!(
+            "{} does not look like a lab directory (no lab.toml, tenant/ or token cache); not removing it",
+            dir.display()
+        );
+    }
+    fs::remove_dir_all(&dir)
+        .with_context(|| format!("cannot remove {}", dir.display()))?;
+    println!("removed {}", dir.display());
+    Ok(())
+}
+
+/// Where the book includes the steps' outputs from.
+pub fn outputs_dir() -> PathBuf {
+    root().join("docs").join("src").join("outputs")
+}
+
+/// A process killed when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Runs the steps against a fresh in-memory emulator, as a trainee would with
+/// `cargo xtask setup-lab` (port 5580, loopback redirect 5581), and returns
+/// what each printed, with the run's own ids and ports made stable.
+fn generate_outputs() -> anyhow::Result<Vec<(String, String)>> {
+    build_binaries()?;
+    let port = free_port()?;
+    let url = format!("http://127.0.0.1:{port}");
+    let mut serve = Command::new(tenant::binary());
+    serve
+        .args(["tenant", "serve", "--in-memory", "--unattended", "--addr"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--device-poll-interval", "1", "--replication-delay", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _tenant = Guard(serve.spawn().context("cannot start the emulator")?);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tenant::probe(&url)?.is_none() {
+        if Instant::now() > deadline {
+            bail!("the emulator did not answer at {url}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let work = root().join("target").join("lab-outputs");
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work)?;
+    let redirect_port = free_port()?;
+    let mut outputs = Vec::new();
+    let mut ids = Vec::new();
+    for name in STEPS {
+        let mut command = Command::new(step_binary(name));
+        command
+            .current_dir(&work)
+            .env("GRAPHLAB_TENANT_URL", &url)
+            .env("GRAPHLAB_LAB_DIR", ".lab")
+            .env_remove("GRAPHLAB_AUTHORITY_URL")
+            .env_remove("GRAPHLAB_GRAPH_URL")
+            .stdin(Stdio::null());
+        match name {
+            "step03-create-connector" => {
+                command.args(["--redirect-port", &redirect_port.to_string()]);
+            }
+            "step06-create-flow" | "step07-use-batch" => {
+                command.args(["--name", "LabTeam"]);
+            }
+            _ => {}
+        }
+        let output = command.output().with_context(|| format!("cannot run {name}"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            bail!("{name} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+        }
+        let text = stdout
+            .replace(&url, EMULATOR_URL)
+            .replace(&format!("localhost:{redirect_port}"), "localhost:5581");
+        let short = name.split('-').next().unwrap_or(name).to_owned();
+        outputs.push((format!("{short}.txt"), stable_ids(&text, &mut ids)));
+    }
+    Ok(outputs)
+}
+
+const EMULATOR_URL: &str = "http://127.0.0.1:5580";
+
+/// Replaces each GUID that the run made up (not one of the seeded tenant's)
+/// by a numbered placeholder, the same one at each occurrence.
+fn stable_ids(text: &str, seen: &mut Vec<String>) -> String {
+    const SEEDED_PREFIXES: [&str; 5] =
+        ["a0000000-", "5e000000-", "60000000-", "7d3e1f0a-", "14d82eec-"];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((start, guid)) = find_guid(rest) {
+        out.push_str(&rest[..start]);
+        if SEEDED_PREFIXES.iter().any(|p| guid.starts_with(p)) {
+            out.push_str(guid);
+        } else {
+            let n = match seen.iter().position(|g| g == guid) {
+                Some(n) => n + 1,
+                None => {
+                    seen.push(guid.to_owned());
+                    seen.len()
+                }
+            };
+            out.push_str(&format!("00000000-0000-4000-8000-{n:012}"));
+        }
+        rest = &rest[start + guid.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn find_guid(text: &str) -> Option<(usize, &str)> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(35)).find_map(|i| {
+        let candidate = text.get(i..i + 36)?;
+        let shape = candidate.bytes().enumerate().all(|(j, b)| match j {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+        shape.then_some((i, candidate))
+    })
+}
+
+/// `cargo xtask lab outputs [--check]`.
+fn outputs(check: bool) -> anyhow::Result<()> {
+    let generated = generate_outputs()?;
+    let dir = outputs_dir();
+    let mut stale = Vec::new();
+    for (file, text) in &generated {
+        let path = dir.join(file);
+        let current = fs::read_to_string(&path).unwrap_or_default();
+        if current == *text {
+            continue;
+        }
+        if check {
+            stale.push(file.clone());
+        } else {
+            fs::create_dir_all(&dir)?;
+            fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    if !stale.is_empty() {
+        bail!(
+            "docs/src/outputs is stale ({}): run `cargo xtask lab outputs` and commit the result",
+            stale.join(", ")
+        );
+    }
+    println!(
+        "{} step outputs {}",
+        generated.len(),
+        if check { "are fresh" } else { "are up to date" }
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_ids_become_numbered_placeholders_and_seeded_ones_stay() {
+        let mut seen = Vec::new();
+        let text = "app 9368f048-ccc8-44c2-8507-50fec24e5542 in 7d3e1f0a-5b2c-4e8d-9a61-c0ffee5eed01, \
+                    again 9368f048-ccc8-44c2-8507-50fec24e5542, then 10b779fa-dd92-4020-af3e-74e776c28c87";
+        assert_eq!(
+            stable_ids(text, &mut seen),
+            "app 00000000-0000-4000-8000-000000000001 in 7d3e1f0a-5b2c-4e8d-9a61-c0ffee5eed01, \
+             again 00000000-0000-4000-8000-000000000001, then 00000000-0000-4000-8000-000000000002"
+        );
+        assert_eq!(stable_ids("no ids here", &mut seen), "no ids here");
+    }
+}
