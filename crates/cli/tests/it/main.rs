@@ -269,3 +269,97 @@ fn batch_run_lab_format_and_json_lines() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+fn connector(args: &[&str]) -> std::process::Output {
+    graphlab().arg("connector").args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn connector_export_then_validate_both_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let typed = dir.path().join("typed");
+    let lab = dir.path().join("lab");
+    let typed_s = typed.to_str().unwrap();
+    let lab_s = lab.to_str().unwrap();
+
+    let out = connector(&[
+        "export",
+        "--out",
+        typed_s,
+        "--client-id",
+        "11111111-2222-3333-4444-555555555555",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 4, "{}", text(&out.stdout));
+    let props: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(typed.join("apiProperties.json")).unwrap())
+            .unwrap();
+    let oauth = &props["properties"]["connectionParameters"]["token"]["oAuthSettings"];
+    assert_eq!(oauth["clientId"], "11111111-2222-3333-4444-555555555555");
+    assert_eq!(oauth["customParameters"]["tenantId"]["value"], "contoso.onmicrosoft.com");
+
+    let out = connector(&["validate", typed_s, "--certification"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).ends_with("0 error(s), 0 warning(s)\n"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = connector(&["export", "--out", lab_s, "--profile", "lab"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("placeholder client id"));
+    let out = connector(&["validate", lab_s]);
+    assert!(out.status.success(), "warnings only: {}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("warning[swagger.oauth-token-url]"));
+    let out = connector(&["validate", lab_s, "--certification"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("error[cert.title-words]"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = connector(&["validate", lab_s, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"swagger.oauth-token-url"), "{rules:?}");
+    assert!(report["findings"][0]["path"].as_str().unwrap().starts_with('$'));
+}
+
+#[test]
+fn connector_validate_reports_malformed_json_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.swagger.json");
+    std::fs::write(&file, "{\n  \"swagger\": \"2.0\",\n  \"info\": {\"title\": \"x\" \"version\": \"1\"}\n}\n")
+        .unwrap();
+    let out = connector(&["validate", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("error[json.malformed]"), "{stdout}");
+    assert!(stdout.contains("broken.swagger.json:3:25"), "{stdout}");
+    assert!(!text(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn connector_validate_of_a_missing_path_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere");
+    let out = connector(&["validate", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("graphlab: cannot validate"), "{stderr}");
+    assert!(stderr.contains("nowhere"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
