@@ -464,3 +464,33 @@ pub(crate) fn parse_hex_color(text: &str) -> Option<[u8; 3]> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_colours() {
+        assert_eq!(parse_hex_color("#0078D4"), Some([0x00, 0x78, 0xd4]));
+        assert_eq!(parse_hex_color("#fff"), Some([0xff, 0xff, 0xff]));
+        assert_eq!(parse_hex_color("0078D4"), None);
+        assert_eq!(parse_hex_color("#0078D"), None);
+        assert_eq!(parse_hex_color("#00é8D4"), None);
+    }
+
+    #[test]
+    fn every_rule_id_is_unique_and_namespaced() {
+        let mut ids: Vec<_> = rules::ALL.iter().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), rules::ALL.len());
+        for id in ids {
+            let ns = id.split('.').next().unwrap();
+            assert!(
+                ["json", "package", "schema", "swagger", "properties", "secret", "cert"]
+                    .contains(&ns),
+                "{id}"
+            );
+        }
+    }
+}

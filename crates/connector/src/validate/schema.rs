@@ -105,8 +105,13 @@ pub(super) fn check(validator: &Validator, doc: &Value, sink: &mut Sink<'_>) {
         let path = JPath::from_pointer(doc, error.instance_path().as_str());
         let keyword =
             error.schema_path().as_str().rsplit('/').next().unwrap_or("").to_owned();
-        let message = error.masked_with("value").to_string();
-        sink.error("schema", &path, format!("{message} (schema keyword `{keyword}`)"));
+        let message = match keyword.as_str() {
+            // The masked text of `not` prints the whole forbidden schema.
+            "not" => "value matches a schema it must not match".to_owned(),
+            _ => error.masked_with("value").to_string(),
+        };
+        let schema_path = error.schema_path().as_str().to_owned();
+        sink.error("schema", &path, format!("{message} (schema: {schema_path})"));
     }
 }
 
