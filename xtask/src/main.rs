@@ -1,7 +1,10 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
-//! - `setup-lab`: prepare `.lab/`, build `graphlab`, start the embedded tenant
-//!   in the background (or reuse a healthy one) and report a summary.
+//! - `setup-lab`: prepare `.lab/`, build `graphlab` and the lab steps, start
+//!   the embedded tenant in the background (or reuse a healthy one), run steps
+//!   2 and 3, build the book, smoke-run steps 4–7, and print a summary table.
+//! - `lab reset`: stop the tenant and delete `.lab/`; `lab outputs [--check]`:
+//!   the steps' outputs shown in the book.
 //! - `tenant start|stop|status`: manage that background tenant.
 //! - `bench tenant`: the emulator's load benchmark (release build).
 //! - `tidy`: checks the codebase itself (also run by `cargo test`).
@@ -10,13 +13,13 @@
 //!   `--browser`, `--serve`).
 
 mod docs;
+mod lab;
 mod tenant;
 mod tidy;
 
 use std::{
     path::{Path, PathBuf},
     process::{Command, ExitCode},
-    time::Instant,
 };
 
 use anyhow::{Context, bail};
@@ -32,7 +35,12 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Task {
     /// Prepare and start the lab on a fresh clone (idempotent).
-    SetupLab(tenant::TenantOptions),
+    SetupLab(lab::SetupOptions),
+    /// The lab's state: reset it, or regenerate the steps' outputs in the book.
+    Lab {
+        #[command(subcommand)]
+        action: lab::LabAction,
+    },
     /// Manage the background emulated tenant.
     Tenant {
         #[command(subcommand)]
@@ -64,7 +72,8 @@ enum BenchTarget {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
-        Task::SetupLab(options) => setup_lab(&options),
+        Task::SetupLab(options) => lab::setup_lab(&options),
+        Task::Lab { action } => lab::run(action),
         Task::Tenant { action } => tenant::run(action),
         Task::Bench { target: BenchTarget::Tenant } => {
             run_command(Command::new(cargo()).current_dir(root()).args([
@@ -145,56 +154,4 @@ fn bench_batch() -> anyhow::Result<()> {
             "client",
         ]),
     )
-}
-
-struct Row {
-    step: &'static str,
-    outcome: String,
-    secs: f64,
-}
-
-fn setup_lab(options: &tenant::TenantOptions) -> anyhow::Result<()> {
-    let mut rows = Vec::new();
-    let mut step = |name: &'static str, f: &mut dyn FnMut() -> anyhow::Result<String>| {
-        let started = Instant::now();
-        let outcome = f().with_context(|| format!("setup-lab: {name}"))?;
-        rows.push(Row { step: name, outcome, secs: started.elapsed().as_secs_f64() });
-        anyhow::Ok(())
-    };
-    step("prerequisites", &mut || {
-        let out = Command::new(cargo())
-            .arg("--version")
-            .output()
-            .context("cargo is not on PATH")?;
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    })?;
-    step("lab directory", &mut || tenant::ensure_lab_dir(&options.lab_dir()))?;
-    step("build graphlab", &mut || {
-        tenant::build_graphlab()?;
-        Ok("target/debug/graphlab".to_owned())
-    })?;
-    step("embedded tenant", &mut || tenant::start(options))?;
-    step("health", &mut || tenant::health_line(options))?;
-
-    println!();
-    println!("{:<18} {:<58} {:>7}", "step", "outcome", "time");
-    for row in &rows {
-        println!("{:<18} {:<58} {:>6.1}s", row.step, row.outcome, row.secs);
-    }
-    let url = options.url();
-    println!();
-    println!(
-        "The embedded tenant is running at {url} (state in {}).",
-        options.lab_dir().join("tenant").display()
-    );
-    println!("The lab steps (register the app, connector, batches) are not built yet;");
-    println!("until they are, sign in and talk to the emulator directly:");
-    println!("  export GRAPHLAB_TENANT_URL={url}");
-    println!("  target/debug/graphlab login --device-code --scopes User.Read Mail.Read");
-    println!(
-        "  export GRAPHLAB_ACCESS_TOKEN=$(target/debug/graphlab token --scopes Mail.Read)"
-    );
-    println!("  target/debug/graphlab graph GET /v1.0/me/messages");
-    println!("Stop it with `cargo xtask tenant stop`.");
-    Ok(())
 }
