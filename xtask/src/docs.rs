@@ -160,6 +160,7 @@ fn load(root: &Path, lang: &str, dest: &Path) -> anyhow::Result<MDBook> {
 
 fn build_language(root: &Path, lang: &str, dest: &Path) -> anyhow::Result<usize> {
     let mut book = load(root, lang, dest)?;
+    book.with_preprocessor(Dedent);
     book.with_preprocessor(LanguageSwitch { lang: lang.to_owned() });
     let pages = book
         .iter()
@@ -218,6 +219,57 @@ impl tracing::field::Visit for Fields<'_> {
             let _ = write!(self.0, "{}={value:?} ", field.name());
         }
     }
+}
+
+/// Removes the indentation that code blocks share: an included region comes
+/// from inside a function, and the book shows it flush left. Runs after
+/// `links`; only fences at the start of a line are touched.
+struct Dedent;
+
+impl Preprocessor for Dedent {
+    fn name(&self) -> &str {
+        "graphlab-dedent"
+    }
+
+    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
+        book.for_each_chapter_mut(|chapter| {
+            chapter.content = dedent_code_blocks(&chapter.content)
+        });
+        Ok(book)
+    }
+}
+
+fn dedent_code_blocks(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut block: Option<Vec<&str>> = None;
+    for line in markdown.split_inclusive('\n') {
+        match &mut block {
+            None => {
+                out.push_str(line);
+                if line.starts_with("```") {
+                    block = Some(Vec::new());
+                }
+            }
+            Some(lines) if line.starts_with("```") => {
+                let indent = lines
+                    .iter()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| l.len() - l.trim_start_matches(' ').len())
+                    .min()
+                    .unwrap_or(0);
+                for l in lines.drain(..) {
+                    out.push_str(l.get(indent..).unwrap_or(l.trim_start_matches(' ')));
+                }
+                out.push_str(line);
+                block = None;
+            }
+            Some(lines) => lines.push(line),
+        }
+    }
+    for l in block.into_iter().flatten() {
+        out.push_str(l);
+    }
+    out
 }
 
 /// Puts the language switch at the top of every page: links to the same page
@@ -1029,6 +1081,15 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:#?}");
         assert!(problems[0].contains("b.html#gone") && problems[0].contains("fragment"));
         assert!(problems[1].contains("missing.html"));
+    }
+
+    #[test]
+    fn code_blocks_lose_their_common_indentation_and_prose_keeps_its_own() {
+        let md = "  prose\n```rust\n    let a = 1;\n\n        b();\n```\n  more\n";
+        assert_eq!(
+            dedent_code_blocks(md),
+            "  prose\n```rust\nlet a = 1;\n\n    b();\n```\n  more\n"
+        );
     }
 
     #[test]
