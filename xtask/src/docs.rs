@@ -601,16 +601,24 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// The French book has the English book's pages, and each page as many code
-/// blocks (`<pre>`) in both languages.
+/// The French book has the English book's pages, each as many code blocks
+/// (`<pre>`) as in English, and each chapter's text differs from the English
+/// one (the gettext preprocessor did translate it).
 fn parity_problems(out: &Path) -> anyhow::Result<Vec<String>> {
-    let pages = |lang: &str| -> anyhow::Result<BTreeMap<PathBuf, usize>> {
+    struct Page {
+        blocks: usize,
+        /// `<main>` without the language switch, for chapter pages.
+        text: Option<String>,
+    }
+    let pages = |lang: &str| -> anyhow::Result<BTreeMap<PathBuf, Page>> {
         let dir = out.join(lang);
         files_with_extension(&dir, "html")
             .into_iter()
             .map(|p| {
-                let blocks = fs::read_to_string(&p)?.matches("<pre").count();
-                Ok((p.strip_prefix(&dir)?.to_path_buf(), blocks))
+                let html = fs::read_to_string(&p)?;
+                let page =
+                    Page { blocks: html.matches("<pre").count(), text: main_text(&html) };
+                Ok((p.strip_prefix(&dir)?.to_path_buf(), page))
             })
             .collect()
     };
@@ -619,26 +627,49 @@ fn parity_problems(out: &Path) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
     for (lang, _) in &LANGUAGES[1..] {
         let other = pages(lang)?;
-        for (page, blocks) in &english {
-            match other.get(page) {
-                None => {
-                    problems.push(format!("{lang}: page {} is missing", page.display()))
-                }
-                Some(n) if n != blocks => problems.push(format!(
-                    "{lang}: {} has {n} code block(s), {source} has {blocks}",
-                    page.display()
-                )),
-                Some(_) => {}
+        for (path, page) in &english {
+            let shown = path.display();
+            let Some(translated) = other.get(path) else {
+                problems.push(format!("{lang}: page {shown} is missing"));
+                continue;
+            };
+            if translated.blocks != page.blocks {
+                problems.push(format!(
+                    "{lang}: {shown} has {} code block(s), {source} has {}",
+                    translated.blocks, page.blocks
+                ));
+            }
+            if page.text.is_some() && translated.text == page.text {
+                problems.push(format!("{lang}: {shown} is the same as in {source}"));
             }
         }
-        for page in other.keys().filter(|p| !english.contains_key(*p)) {
+        for path in other.keys().filter(|p| !english.contains_key(*p)) {
             problems.push(format!(
                 "{lang}: page {} is not in the {source} book",
-                page.display()
+                path.display()
             ));
         }
     }
     Ok(problems)
+}
+
+/// The `<main>` element of a chapter page (one with a language switch),
+/// without the switch.
+fn main_text(html: &str) -> Option<String> {
+    const SWITCH: &str = "<div class=\"lang-switch\">";
+    let start = html.find("<main>")?;
+    let end = html[start..].find("</main>")? + start;
+    let mut main = &html[start..end];
+    let mut text = String::new();
+    let mut found = false;
+    while let Some(at) = main.find(SWITCH) {
+        found = true;
+        text.push_str(&main[..at]);
+        let rest = &main[at..];
+        main = rest.find("</div>").map_or("", |close| &rest[close + "</div>".len()..]);
+    }
+    text.push_str(main);
+    found.then_some(text)
 }
 
 /// Translation statistics of a PO file, as `msgfmt --statistics` counts them.
@@ -1089,6 +1120,33 @@ mod tests {
         assert_eq!(
             dedent_code_blocks(md),
             "  prose\n```rust\nlet a = 1;\n\n    b();\n```\n  more\n"
+        );
+    }
+
+    #[test]
+    fn a_page_left_in_english_is_reported() {
+        let dir = crate::root().join("target").join("docs-parity-test");
+        let _ = fs::remove_dir_all(&dir);
+        let page = |text: &str| {
+            format!(
+                "<main><div class=\"lang-switch\">x</div><p>{text}</p><pre>c</pre></main>"
+            )
+        };
+        for (lang, a, b) in [("en", "Hello", "Same"), ("fr", "Bonjour", "Same")] {
+            fs::create_dir_all(dir.join(lang)).unwrap();
+            fs::write(dir.join(lang).join("a.html"), page(a)).unwrap();
+            fs::write(dir.join(lang).join("b.html"), page(b)).unwrap();
+        }
+        fs::write(dir.join("en/c.html"), "<pre>1</pre><pre>2</pre>").unwrap();
+        fs::write(dir.join("fr/c.html"), "<pre>1</pre>").unwrap();
+        let problems = parity_problems(&dir).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            problems,
+            [
+                "fr: b.html is the same as in en",
+                "fr: c.html has 1 code block(s), en has 2"
+            ]
         );
     }
 
