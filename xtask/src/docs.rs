@@ -786,16 +786,25 @@ pub fn update_po(root: &Path) -> anyhow::Result<()> {
             .and_then(|old| old.find_message(None, m.msgid(), None))
             .filter(|o| o.is_translated() && !o.is_fuzzy())
             .and_then(|o| o.msgstr().ok().map(str::to_owned));
-        match translation {
-            Some(_) => kept += 1,
-            None => new += 1,
-        }
+        let translation = match translation {
+            Some(kept_one) => {
+                kept += 1;
+                kept_one
+            }
+            // Only inline code (a table cell such as `--beta`): nothing to
+            // translate, the message stands for itself.
+            None if only_code(m.msgid()) => m.msgid().to_owned(),
+            None => {
+                new += 1;
+                String::new()
+            }
+        };
         catalog.append_or_update(
             Message::build_singular()
                 .with_source(m.source().to_owned())
                 .with_comments(m.comments().to_owned())
                 .with_msgid(m.msgid().to_owned())
-                .with_msgstr(translation.unwrap_or_default())
+                .with_msgstr(translation)
                 .done(),
         );
     }
@@ -810,6 +819,11 @@ pub fn update_po(root: &Path) -> anyhow::Result<()> {
         "docs/po/fr.po: {kept} translation(s) kept, {new} message(s) to translate, {dropped} dropped"
     );
     Ok(())
+}
+
+/// Whether a message is only inline code and punctuation, with no prose.
+fn only_code(msgid: &str) -> bool {
+    msgid.split('`').step_by(2).all(|prose| !prose.chars().any(char::is_alphabetic))
 }
 
 /// fr.po's header: French plural rules, dates kept from the old header.
@@ -1148,6 +1162,14 @@ mod tests {
                 "fr: c.html has 1 code block(s), en has 2"
             ]
         );
+    }
+
+    #[test]
+    fn a_message_of_inline_code_alone_needs_no_translation() {
+        assert!(only_code("`--beta`"));
+        assert!(only_code("`GET`, `POST`"));
+        assert!(!only_code("`PUT` (after the replication delay)"));
+        assert!(!only_code("Routes"));
     }
 
     #[test]
