@@ -909,6 +909,8 @@ fn open_in_chromium(
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            // Containers often give /dev/shm 64 MB, too little for Chromium.
+            "--disable-dev-shm-usage",
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
