@@ -9,12 +9,16 @@
 //! and faults as a direct call; independent items run concurrently; an item
 //! whose dependency failed gets 424; responses come back in completion order.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use axum::{
-    Json,
+    Extension, Json,
     body::{Body, Bytes},
-    extract::State,
+    extract::{Query, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -25,7 +29,13 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
-use crate::{Stats, Tenant, body::kind_name, chaos::BatchItem, error::GraphError};
+use crate::{
+    Stats, Tenant,
+    auth::{ApiVersion, Principal},
+    body::kind_name,
+    chaos::BatchItem,
+    error::GraphError,
+};
 
 /// Graph's limit on requests in one batch.
 pub const MAX_REQUESTS: usize = 20;
@@ -35,7 +45,20 @@ pub const MAX_REQUESTS: usize = 20;
 pub struct BatchState {
     pub tenant: Tenant,
     pub dispatch: axum::Router,
+    /// Responses still to be served, by `$skiptoken` (see [`next_page`]).
+    pub pages: Arc<Mutex<HashMap<String, Pending>>>,
 }
+
+/// The rest of a paged `$batch` answer.
+#[derive(Debug)]
+pub struct Pending {
+    owner: String,
+    responses: Vec<Value>,
+    created: Instant,
+}
+
+/// How long the rest of a paged answer is kept.
+const PAGE_TTL: Duration = Duration::from_secs(300);
 
 /// One checked item.
 #[derive(Debug)]
@@ -323,6 +346,8 @@ fn check_shape(items: &[Item]) -> Result<(), GraphError> {
 /// The `$batch` handler.
 pub async fn handle(
     State(state): State<BatchState>,
+    principal: Option<Extension<Principal>>,
+    Extension(version): Extension<ApiVersion>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -344,7 +369,65 @@ pub async fn handle(
     };
     Stats::bump(&state.tenant.0.stats.batch_calls);
     let responses = execute(&state, &headers, items).await;
-    Json(json!({ "responses": responses })).into_response()
+    match state.tenant.0.chaos.batch_page_size() {
+        Some(size) if responses.len() > size => {
+            let owner = principal.map(|Extension(p)| p.claims.oid).unwrap_or_default();
+            let pending = Pending { owner, responses, created: Instant::now() };
+            page(&state, &root_of(&state, &headers, version), pending, size)
+        }
+        _ => Json(json!({ "responses": responses })).into_response(),
+    }
+}
+
+fn root_of(state: &BatchState, headers: &HeaderMap, version: ApiVersion) -> String {
+    format!("{}/{}", crate::auth::base_url(&state.tenant, headers), version.segment())
+}
+
+/// Serves `size` responses of `pending`, keeping the rest behind a next link.
+fn page(state: &BatchState, root: &str, mut pending: Pending, size: usize) -> Response {
+    let rest = pending.responses.split_off(size.min(pending.responses.len()));
+    let served = std::mem::replace(&mut pending.responses, rest);
+    if pending.responses.is_empty() {
+        return Json(json!({ "responses": served })).into_response();
+    }
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let link = format!("{root}/$batch?$skiptoken={token}");
+    let mut pages = state.pages.lock().unwrap_or_else(|e| e.into_inner());
+    pages.retain(|_, p| p.created.elapsed() < PAGE_TTL);
+    pages.insert(token, pending);
+    Json(json!({ "responses": served, "@odata.nextLink": link })).into_response()
+}
+
+/// `GET $batch?$skiptoken=...`: the next page of a paged answer, for the
+/// caller that sent the batch; any other `GET` is refused as before.
+pub async fn next_page(
+    State(state): State<BatchState>,
+    principal: Option<Extension<Principal>>,
+    Extension(version): Extension<ApiVersion>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = query.get("$skiptoken") else {
+        return method_not_allowed(Method::GET).await.into_response();
+    };
+    let owner = principal.map(|Extension(p)| p.claims.oid).unwrap_or_default();
+    let pending = {
+        let mut pages = state.pages.lock().unwrap_or_else(|e| e.into_inner());
+        match pages.remove(token) {
+            Some(p) if p.owner == owner && p.created.elapsed() < PAGE_TTL => Some(p),
+            Some(p) if p.owner != owner => {
+                pages.insert(token.clone(), p);
+                None
+            }
+            _ => None,
+        }
+    };
+    let Some(pending) = pending else {
+        return GraphError::bad_request("The $skiptoken is not valid or has expired.")
+            .into_response();
+    };
+    let size = state.tenant.0.chaos.batch_page_size().unwrap_or(20);
+    page(&state, &root_of(&state, &headers, version), pending, size)
 }
 
 /// Answer for a method other than POST on `$batch`.

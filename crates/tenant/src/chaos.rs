@@ -50,6 +50,11 @@ pub struct ChaosConfig {
     /// A per-user token bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// Answers `$batch` with at most this many responses, the rest behind an
+    /// `@odata.nextLink` (`GET .../$batch?$skiptoken=...`), as Graph may page
+    /// a batch answer; for testing clients that must follow it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_page_size: Option<usize>,
 }
 
 /// Where a rule applies.
@@ -165,6 +170,13 @@ impl ChaosConfig {
                 "rateLimit: requests and perSeconds must be positive".into(),
             ));
         }
+        if let Some(size) = self.batch_page_size
+            && !(1..=20).contains(&size)
+        {
+            return Err(ChaosError(format!(
+                "batchPageSize: {size} is not between 1 and 20"
+            )));
+        }
         Ok(())
     }
 }
@@ -241,6 +253,10 @@ impl Chaos {
         let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let penalties = std::mem::take(&mut inner.penalties);
         *inner = Inner { config, penalties, ..Inner::default() };
+    }
+
+    pub(crate) fn batch_page_size(&self) -> Option<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).config.batch_page_size
     }
 
     pub(crate) fn config(&self) -> ChaosConfig {

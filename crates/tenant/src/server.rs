@@ -32,12 +32,19 @@ fn version_router(tenant: &Tenant, version: ApiVersion) -> Router {
         .layer(middleware::from_fn(error::request_context))
         .with_state(tenant.clone());
     let batch: Router = Router::new()
-        .route("/$batch", post(batch::handle).fallback(batch::method_not_allowed))
+        .route(
+            "/$batch",
+            post(batch::handle).get(batch::next_page).fallback(batch::method_not_allowed),
+        )
         .layer(middleware::from_fn_with_state(tenant.clone(), chaos::middleware))
         .layer(middleware::from_fn_with_state(tenant.clone(), auth::authenticate))
         .layer(Extension(version))
         .layer(middleware::from_fn(error::request_context))
-        .with_state(BatchState { tenant: tenant.clone(), dispatch: resources.clone() });
+        .with_state(BatchState {
+            tenant: tenant.clone(),
+            dispatch: resources.clone(),
+            pages: Default::default(),
+        });
     batch.merge(resources)
 }
 

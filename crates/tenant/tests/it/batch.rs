@@ -215,7 +215,7 @@ async fn independent_items_run_concurrently_and_answer_in_completion_order() {
             retry_after_secs: 1,
             latency_ms: 400,
         }],
-        rate_limit: None,
+        ..ChaosConfig::default()
     }))
     .await;
     let mut requests = vec![];

@@ -162,3 +162,45 @@ async fn chaos_is_changed_at_run_time_through_the_admin_route() {
         "the bad config did not replace the good one"
     );
 }
+
+#[tokio::test]
+async fn batch_answers_are_paged_behind_next_links_for_their_caller_only() {
+    let h =
+        Harness::with(TenantConfig::in_memory().chaos(config(r#"{"batchPageSize": 8}"#)))
+            .await;
+    let requests: Vec<_> = (0..20)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/me?$select=id"}))
+        .collect();
+    let first = h.batch_raw("beta", &json!({ "requests": requests }).to_string()).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let mut seen: Vec<String> = Vec::new();
+    let mut page = first.body;
+    let mut pages = 1;
+    loop {
+        let responses = page["responses"].as_array().unwrap();
+        assert!(responses.len() <= 8);
+        seen.extend(responses.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+        let Some(link) = page["@odata.nextLink"].as_str() else { break };
+        let path = link.strip_prefix(h.running.base_url()).unwrap().to_owned();
+        assert!(path.starts_with("/beta/$batch?$skiptoken="), "{path}");
+        let stranger = h
+            .tenant
+            .issue_token("a0000000-0000-4000-8000-000000000002", &["User.Read"])
+            .unwrap();
+        let refused = h.call(Method::GET, &path, Some(&stranger), None).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "not the caller's page");
+        let next = h.call(Method::GET, &path, Some(&h.token), None).await;
+        assert_eq!(next.status, StatusCode::OK);
+        let again = h.call(Method::GET, &path, Some(&h.token), None).await;
+        assert_eq!(again.status, StatusCode::BAD_REQUEST, "a page is served once");
+        page = next.body;
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    seen.sort_by_key(|id| id.parse::<u32>().unwrap());
+    let expected: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+    assert_eq!(seen, expected, "every response once, across the pages");
+    let plain_get = h.get("/v1.0/$batch").await;
+    assert_eq!(plain_get.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(ChaosConfig::from_json(r#"{"batchPageSize": 0}"#).is_err());
+}
