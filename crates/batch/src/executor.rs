@@ -16,7 +16,7 @@ use serde_json::{Value, json, value::RawValue};
 use tokio::task::JoinSet;
 
 use crate::{
-    BatchError, BatchItem, Body,
+    BatchError, BatchItem, Body, Method,
     outcome::{JsonText, Outcome, Response, ResponseBody},
     plan::{self, Checked, Unit},
     reference::{self, Reference},
@@ -175,8 +175,19 @@ struct Flight {
     units: Vec<Unit>,
     sent: Vec<usize>,
     reauthed: bool,
-    result: Result<Vec<(String, ItemAnswer)>, Outer>,
+    result: Result<Answers, Outer>,
 }
+
+/// A `$batch` answer: the item answers read, and, when a later page of it
+/// could not be fetched, why (the items on that page were run by Graph, but
+/// their answers are lost).
+struct Answers {
+    items: Vec<(String, ItemAnswer)>,
+    lost_page: Option<String>,
+}
+
+/// Attempts at fetching one `@odata.nextLink` page.
+const PAGE_ATTEMPTS: u32 = 3;
 
 /// Parses `Retry-After`: seconds, or an HTTP date.
 pub fn retry_after(value: &str) -> Option<Duration> {
@@ -305,11 +316,7 @@ impl BatchClient {
         }
     }
 
-    async fn send(
-        &self,
-        payload: Vec<u8>,
-        reauth: bool,
-    ) -> Result<Vec<(String, ItemAnswer)>, Outer> {
+    async fn send(&self, payload: Vec<u8>, reauth: bool) -> Result<Answers, Outer> {
         let token = self.tokens.access_token(reauth).await.map_err(|e| Outer {
             status: None,
             retry_after: None,
@@ -351,24 +358,67 @@ impl BatchClient {
         };
         let page: WirePage = serde_json::from_slice(&bytes).map_err(unreadable)?;
         let mut next = page.next;
-        let mut answers: Vec<(String, ItemAnswer)> =
+        let mut items: Vec<(String, ItemAnswer)> =
             page.responses.into_iter().map(WireAnswer::into_answer).collect();
         while let Some(link) = next.take() {
-            let bytes = self
-                .http
-                .get(&link)
-                .bearer_auth(token.expose())
-                .send()
-                .await
-                .map_err(Outer::transport)?
-                .bytes()
-                .await
-                .map_err(Outer::transport)?;
-            let page: WirePage = serde_json::from_slice(&bytes).map_err(unreadable)?;
-            answers.extend(page.responses.into_iter().map(WireAnswer::into_answer));
-            next = page.next;
+            match self.next_page(&link, token.expose()).await {
+                Ok(page) => {
+                    items.extend(page.responses.into_iter().map(WireAnswer::into_answer));
+                    next = page.next;
+                }
+                Err(reason) => return Ok(Answers { items, lost_page: Some(reason) }),
+            }
         }
-        Ok(answers)
+        Ok(Answers { items, lost_page: None })
+    }
+
+    /// Fetches a page of a `$batch` answer, retrying 429, 5xx and transport
+    /// errors a few times (the page is read-only: fetching it again is safe).
+    async fn next_page(&self, link: &str, token: &str) -> Result<WirePage, String> {
+        let mut last = String::new();
+        for attempt in 1..=PAGE_ATTEMPTS {
+            let answer = self.http.get(link).bearer_auth(token).send().await;
+            let wait = match answer {
+                Ok(response) if response.status().is_success() => {
+                    let bytes =
+                        response.bytes().await.map_err(|e| e.without_url().to_string());
+                    match bytes.map(|b| serde_json::from_slice::<WirePage>(&b)) {
+                        Ok(Ok(page)) => return Ok(page),
+                        Ok(Err(e)) => {
+                            return Err(format!(
+                                "unreadable page of the $batch answer: {e}"
+                            ));
+                        }
+                        Err(e) => {
+                            last = e;
+                            None
+                        }
+                    }
+                }
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    last =
+                        format!("the next page of the $batch answer answered {status}");
+                    if !(status == 429 || status >= 500) {
+                        return Err(last);
+                    }
+                    response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(retry_after)
+                }
+                Err(e) => {
+                    last = e.without_url().to_string();
+                    None
+                }
+            };
+            if attempt < PAGE_ATTEMPTS {
+                tokio::time::sleep(wait.unwrap_or(self.config.base_delay * attempt))
+                    .await;
+            }
+        }
+        Err(last)
     }
 }
 
@@ -835,8 +885,8 @@ impl<'a> Job<'a> {
 
     fn absorb(&mut self, flight: Flight) {
         let Flight { units, sent, reauthed, result } = flight;
-        let answers = match result {
-            Ok(answers) => answers,
+        let (answers, lost_page) = match result {
+            Ok(Answers { items, lost_page }) => (items, lost_page),
             Err(outer) => return self.absorb_outer(units, &sent, reauthed, outer),
         };
         let mut by_id: HashMap<String, ItemAnswer> = answers.into_iter().collect();
@@ -857,8 +907,25 @@ impl<'a> Job<'a> {
                     by_id.remove(&key)
                 });
                 let Some((status, headers, body)) = answer else {
-                    // No answer for the item: send it again.
-                    retry.push(pos);
+                    // No answer for the item. If a page of the answer was lost,
+                    // Graph did run it: only a request that is safe to repeat
+                    // is sent again.
+                    if let Some(reason) = &lost_page
+                        && !matches!(
+                            item.method,
+                            Method::Get | Method::Put | Method::Delete
+                        )
+                    {
+                        let last = format!(
+                            "{reason}; not sent again, as it may have been applied"
+                        );
+                        self.finish(
+                            i,
+                            Outcome::GaveUp { attempts: self.attempts[i], last },
+                        );
+                    } else {
+                        retry.push(pos);
+                    }
                     continue;
                 };
                 let attempts = self.attempts[i];

@@ -344,3 +344,61 @@ mod properties {
         }
     }
 }
+
+#[tokio::test]
+async fn paged_batch_answers_are_followed_to_the_last_page() {
+    let paged = ChaosConfig::from_json(r#"{"batchPageSize": 3}"#).unwrap();
+    let e = emulator(TenantConfig::in_memory().chaos(paged)).await;
+    let items: Vec<BatchItem> =
+        (0..50).map(|i| BatchItem::get(format!("me{i}"), "/me?$select=id")).collect();
+    let report = client(&e, fast()).run(items).await.unwrap();
+    assert_eq!(report.outcomes.len(), 50);
+    assert!(report.all_succeeded(), "{:?}", report.summary());
+    assert_eq!(report.batch_calls, 3, "20 + 20 + 10 items");
+    let stats = e.tenant.stats();
+    assert_eq!(stats.batch_calls, 3);
+    // Pages of 3: 20 answers are 7 pages (6 next links), 10 are 4 (3 links).
+    assert_eq!(stats.requests, 3 + 6 + 6 + 3, "every next link was followed once");
+}
+
+#[tokio::test]
+async fn a_lost_page_never_sends_a_post_twice() {
+    // The pages of the answer cannot be fetched (every GET of $batch fails),
+    // so the items on them were run by Graph but their answers are lost.
+    let chaos = ChaosConfig::from_json(
+        r#"{"batchPageSize": 2, "rules": [{"method": "GET", "path": "/$batch", "scope": "direct", "rates": {"503": 1.0}}]}"#,
+    )
+    .unwrap();
+    let e = emulator(TenantConfig::in_memory().chaos(chaos)).await;
+    let mut items: Vec<BatchItem> = (0..3)
+        .map(|i| {
+            let nick = format!("lost{i}");
+            let body = json!({"displayName": nick, "mailNickname": nick,
+                "mailEnabled": false, "securityEnabled": true});
+            BatchItem::post(format!("post{i}"), "/groups", body)
+        })
+        .collect();
+    items.extend((0..3).map(|i| BatchItem::get(format!("get{i}"), "/me?$select=id")));
+    let report = client(&e, fast()).run(items).await.unwrap();
+    assert_eq!(report.outcomes.len(), 6);
+    let created = e
+        .tenant
+        .objects("groups")
+        .into_iter()
+        .filter(|g| g["mailNickname"].as_str().is_some_and(|n| n.starts_with("lost")))
+        .count();
+    assert_eq!(created, 3, "each POST applied exactly once");
+    let gave_up =
+        report.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::GaveUp { .. }));
+    assert!(gave_up.count() >= 1, "a POST whose answer was lost is reported, not resent");
+    let gets = report.outcomes.iter().filter(|(id, _)| id.starts_with("get"));
+    assert!(gets.clone().all(|(_, o)| o.is_success()), "GETs are simply sent again");
+    for (id, outcome) in &report.outcomes {
+        if id.starts_with("post") && !outcome.is_success() {
+            assert!(
+                matches!(outcome, Outcome::GaveUp { last, .. } if last.contains("not sent again")),
+                "{id}: {outcome:?}"
+            );
+        }
+    }
+}
