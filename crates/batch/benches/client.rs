@@ -18,14 +18,17 @@ use std::{
 use graphlab_auth::{Secret, StaticToken};
 use graphlab_batch::{BatchClient, BatchItem, Config, parse_line};
 
-/// User + system CPU time of this process, in seconds (from /proc).
+/// CPU time of every thread of this process, in seconds, from the
+/// scheduler's nanosecond counters (`/proc/self/stat` counts 10 ms ticks,
+/// too coarse for a figure per item).
 fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> =
-        stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
-    ticks / 100.0
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    let nanos: u64 = tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    nanos as f64 / 1e9
 }
 
 /// A line of /proc/self/status, in MiB.
