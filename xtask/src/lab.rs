@@ -176,13 +176,7 @@ pub fn setup_lab(options: &SetupOptions) -> anyhow::Result<()> {
             });
             anyhow::Ok(())
         };
-    timed("prerequisites", &mut || {
-        let out = Command::new(cargo())
-            .arg("--version")
-            .output()
-            .context("cargo is not on PATH")?;
-        Ok((String::from_utf8_lossy(&out.stdout).trim().to_owned(), false))
-    })?;
+    timed("prerequisites", &mut || Ok((prerequisites()?, false)))?;
     timed("lab directory", &mut || {
         let line = tenant::ensure_lab_dir(&lab_dir)?;
         let created = line.ends_with("(created)");
@@ -290,6 +284,32 @@ pub fn setup_lab(options: &SetupOptions) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The toolchain is new enough for the workspace (`rust-version`).
+fn prerequisites() -> anyhow::Result<String> {
+    const MINIMUM: (u32, u32) = (1, 90);
+    let out = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .context("rustc is not on PATH: install Rust with rustup")?;
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let numbers: Vec<u32> = version
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("")
+        .split(['.', '-'])
+        .take(2)
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match numbers.as_slice() {
+        [major, minor] if (*major, *minor) >= MINIMUM => Ok(version),
+        _ => bail!(
+            "{version}: the workspace needs Rust {}.{} or newer (rustup update)",
+            MINIMUM.0,
+            MINIMUM.1
+        ),
+    }
 }
 
 fn build_book() -> anyhow::Result<(String, bool)> {
