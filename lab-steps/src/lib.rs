@@ -375,6 +375,18 @@ pub async fn call(graph: &BatchClient, item: BatchItem) -> anyhow::Result<Respon
     expect_success(&what, report.outcomes.into_iter().next().map(|(_, o)| o))
 }
 
+/// The id of the group whose mail nickname is `name`, if there is one.
+pub async fn find_group(
+    graph: &BatchClient,
+    name: &str,
+) -> anyhow::Result<Option<String>> {
+    let query = filter_query(&format!("mailNickname eq '{name}'"));
+    let found = call(graph, BatchItem::get("find", format!("/groups?{query}")))
+        .await?
+        .json::<Value>()?;
+    Ok(found["value"][0]["id"].as_str().map(str::to_owned))
+}
+
 /// The response of a successful outcome, else an error saying what happened.
 pub fn expect_success(what: &str, outcome: Option<Outcome>) -> anyhow::Result<Response> {
     match outcome {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, ensure};
 use clap::Parser;
 use graphlab_batch::{BatchItem, Version};
-use lab_steps::{Lab, LabArgs, call, field, filter_query};
+use lab_steps::{Lab, LabArgs, call, field};
 use serde_json::{Value, json};
 
 /// Create a group, wait until it is ready, and add a team to it.
@@ -43,14 +43,10 @@ async fn step(args: Args) -> anyhow::Result<()> {
     let mut changed = false;
 
     // ANCHOR: group
-    let query = filter_query(&format!("mailNickname eq '{name}'"));
-    let found = call(&graph, BatchItem::get("find", format!("/groups?{query}")))
-        .await?
-        .json::<Value>()?;
-    let group_id = match found["value"][0]["id"].as_str() {
+    let group_id = match lab_steps::find_group(&graph, name).await? {
         Some(id) => {
             lab.say(format!("Group '{name}' already exists"));
-            id.to_owned()
+            id
         }
         None => {
             let group = json!({

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, ensure};
 use clap::Parser;
 use graphlab_batch::{BatchClient, BatchItem, Version};
-use lab_steps::{Lab, LabArgs, call, field, filter_query};
+use lab_steps::{Lab, LabArgs, call, field};
 use serde_json::{Value, json};
 
 /// Add the lab's three channels to the team of step 6, then do it all in one batch.
@@ -45,7 +45,7 @@ async fn step(args: Args) -> anyhow::Result<()> {
     let graph = lab.graph(lab.connection().await?, Version::V1);
 
     // ANCHOR: channels
-    let team_id = find_group(&graph, name)
+    let team_id = lab_steps::find_group(&graph, name)
         .await?
         .with_context(|| format!("no group '{name}': run step06-create-flow first"))?;
     let created = add_channels(&lab, &graph, &team_id, Vec::new()).await?;
@@ -53,7 +53,7 @@ async fn step(args: Args) -> anyhow::Result<()> {
 
     // ANCHOR: single-batch
     let variant = format!("{name}AllInOne");
-    let group_id = match find_group(&graph, &variant).await? {
+    let group_id = match lab_steps::find_group(&graph, &variant).await? {
         Some(id) => id,
         None => {
             let group = json!({
@@ -88,14 +88,6 @@ async fn step(args: Args) -> anyhow::Result<()> {
         "variant": { "name": variant, "groupId": group_id, "created": variant_created },
     }));
     Ok(())
-}
-
-async fn find_group(graph: &BatchClient, name: &str) -> anyhow::Result<Option<String>> {
-    let query = filter_query(&format!("mailNickname eq '{name}'"));
-    let found = call(graph, BatchItem::get("find", format!("/groups?{query}")))
-        .await?
-        .json::<Value>()?;
-    Ok(found["value"][0]["id"].as_str().map(str::to_owned))
 }
 
 /// Sends `first` (if any) and the missing channels in one `$batch`, each
