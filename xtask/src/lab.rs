@@ -109,6 +109,10 @@ fn run_step(
 ) -> anyhow::Result<Value> {
     let mut command = Command::new(step_binary(name));
     command.current_dir(dir).arg("--json").args(args).stdin(Stdio::null());
+    // Only what setup-lab decided: not a stray GRAPHLAB_* of the caller's shell.
+    for key in ["GRAPHLAB_TENANT_URL", "GRAPHLAB_AUTHORITY_URL", "GRAPHLAB_GRAPH_URL"] {
+        command.env_remove(key);
+    }
     for (key, value) in env {
         command.env(key, value);
     }
