@@ -4,6 +4,9 @@
 //! CPU time and memory measured here are the client's alone. Three phases on
 //! loopback: 10,000 GETs through `$batch`; the same 10,000 sent one by one at
 //! the same concurrency; 100,000 items streamed from a JSON-lines file.
+//!
+//! `GRAPHLAB_BENCH_ONLY_BATCHED=N` repeats the first phase N times and stops,
+//! for profiling the client (`perf record`, then `perf report --pid`).
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -109,6 +112,25 @@ async fn main() {
         status_mib("VmHWM")
     );
     let batched_wall = wall;
+    if let Ok(rounds) = std::env::var("GRAPHLAB_BENCH_ONLY_BATCHED") {
+        // For profiling the client alone: repeat phase 1 and stop.
+        for _ in 0..rounds.parse::<usize>().unwrap_or(5) {
+            let items: Vec<BatchItem> = (0..10_000)
+                .map(|i| BatchItem::get(format!("r{i}"), format!("/me?n={i}")))
+                .collect();
+            let (cpu, t) = (cpu_secs(), Instant::now());
+            let report = client.run(items).await.unwrap();
+            assert!(report.all_succeeded());
+            println!(
+                "again: {:.2} s, {:.2}µs client CPU/item",
+                t.elapsed().as_secs_f64(),
+                (cpu_secs() - cpu) * 1e6 / 10_000.0
+            );
+        }
+        let _ = server.kill();
+        let _ = std::fs::remove_dir_all(&state);
+        return;
+    }
 
     // 2. The same 10,000 one by one, same concurrency.
     let http =
