@@ -18,7 +18,9 @@ use std::{fs, sync::Arc};
 use clap::Parser;
 use graphlab_auth::StaticToken;
 use graphlab_batch::{BatchItem, Method, Version};
-use graphlab_connector::{ExportOptions, Profile, REDIRECT_URL, export, validate_path};
+use graphlab_connector::{
+    ExportOptions, Profile, REDIRECT_URL, export, redirect_url_for, validate_path,
+};
 use lab_steps::{Lab, LabArgs, call, shown};
 use serde_json::{Value, json};
 
@@ -31,6 +33,10 @@ struct Args {
     /// step 4 (default: the one in lab.toml, else 5581).
     #[arg(long)]
     redirect_port: Option<u16>,
+    /// The id Power Platform gave the connector once created: its own
+    /// redirect URL (`.../redirect/ID`) is registered too.
+    #[arg(long, value_name = "ID")]
+    connector_id: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -86,7 +92,10 @@ async fn step(args: Args) -> anyhow::Result<()> {
 
     // ANCHOR: redirect
     let port = args.redirect_port.unwrap_or(app.redirect_port);
-    let wanted = [REDIRECT_URL.to_owned(), format!("http://localhost:{port}")];
+    let mut wanted = vec![REDIRECT_URL.to_owned(), format!("http://localhost:{port}")];
+    if let Some(id) = &args.connector_id {
+        wanted.push(redirect_url_for(id));
+    }
     let admin = lab.admin_client()?;
     let token =
         lab.sign_in_with_device_code(&admin, &["Application.ReadWrite.All"]).await?;
