@@ -163,6 +163,23 @@ async fn the_lab_from_registration_to_channels() {
     );
     let again = step("step03-create-connector", &url, dir, &["--json"]).await.json();
     assert_eq!(again["changed"], false);
+    let own = step(
+        "step03-create-connector",
+        &url,
+        dir,
+        &["--json", "--connector-id", "shared-5f0c"],
+    )
+    .await
+    .json();
+    assert_eq!(own["changed"], true, "the per-connector redirect URL is added");
+    let uris = tenant.objects("applications")[0]["web"]["redirectUris"].clone();
+    assert!(
+        uris.as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u == &graphlab_connector::redirect_url_for("shared-5f0c")),
+        "{uris}"
+    );
 
     // Step 4: the cached connection; the second run makes no token request.
     let run = step("step04-authorize-connector", &url, dir, &["--json"]).await;
