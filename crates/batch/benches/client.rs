@@ -48,7 +48,8 @@ fn status_mib(key: &str) -> f64 {
 
 const CONCURRENCY: usize = 4;
 
-#[tokio::main]
+// One thread, as `graphlab batch run` runs the client.
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let bin = std::env::var("GRAPHLAB_BIN")
         .expect("GRAPHLAB_BIN: run through `cargo xtask bench batch`");
@@ -128,6 +129,7 @@ async fn main() {
             );
         }
         let _ = server.kill();
+        let _ = server.wait();
         let _ = std::fs::remove_dir_all(&state);
         return;
     }

@@ -436,37 +436,83 @@ struct WirePage {
 struct WireAnswer {
     id: WireId,
     status: u16,
-    #[serde(default)]
-    headers: serde_json::Map<String, Value>,
+    #[serde(default, deserialize_with = "header_list")]
+    headers: Vec<(String, String)>,
     #[serde(default)]
     body: Option<Box<RawValue>>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum WireId {
-    Text(String),
-    Number(u64),
+/// An item's `headers` object, read straight into name/value pairs (a value
+/// that is not a string, which Graph does not send, keeps its JSON text).
+fn header_list<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    struct Pairs;
+    impl<'de> serde::de::Visitor<'de> for Pairs {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of headers")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
+            while let Some(name) = map.next_key::<String>()? {
+                let value = match map.next_value::<Value>()? {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                pairs.push((name, value));
+            }
+            Ok(pairs)
+        }
+    }
+    d.deserialize_any(Pairs)
+}
+
+/// An item id as Graph echoes it: a string, or a number if one was sent
+/// (read without serde's untagged buffering, which costs an allocation).
+struct WireId(String);
+
+impl<'de> Deserialize<'de> for WireId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<WireId, D::Error> {
+        struct Id;
+        impl serde::de::Visitor<'_> for Id {
+            type Value = WireId;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an id (string or number)")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<WireId, E> {
+                Ok(WireId(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<WireId, E> {
+                Ok(WireId(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<WireId, E> {
+                Ok(WireId(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<WireId, E> {
+                Ok(WireId(v.to_string()))
+            }
+        }
+        d.deserialize_any(Id)
+    }
 }
 
 impl WireAnswer {
     fn into_answer(self) -> (String, ItemAnswer) {
-        let id = match self.id {
-            WireId::Text(s) => s,
-            WireId::Number(n) => n.to_string(),
-        };
-        let headers: Vec<(String, String)> = self
-            .headers
-            .into_iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => (k, s),
-                other => (k, other.to_string()),
-            })
-            .collect();
+        let id = self.id.0;
+        let headers = self.headers;
         let json = headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            .is_none_or(|(_, v)| v.to_ascii_lowercase().contains("json"));
+            .is_none_or(|(_, v)| {
+                v.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"json"))
+            });
         let body = match self.body {
             None => ResponseBody::Empty,
             Some(raw) if raw.get() == "null" => ResponseBody::Empty,
@@ -889,7 +935,8 @@ impl<'a> Job<'a> {
             Ok(Answers { items, lost_page }) => (items, lost_page),
             Err(outer) => return self.absorb_outer(units, &sent, reauthed, outer),
         };
-        let mut by_id: HashMap<String, ItemAnswer> = answers.into_iter().collect();
+        // At most 20 answers: a linear search beats hashing every id.
+        let mut answers = answers;
         for unit in units {
             let mut retry: Vec<usize> = Vec::new();
             let mut delay = Duration::ZERO;
@@ -899,13 +946,15 @@ impl<'a> Job<'a> {
                 }
                 let item = &self.checked.items[i];
                 // Graph echoes ids as sent; a case-insensitive match is the fallback.
-                let answer = by_id.remove(&item.id).or_else(|| {
-                    let key = by_id
-                        .keys()
-                        .find(|k| k.eq_ignore_ascii_case(&item.id))
-                        .cloned()?;
-                    by_id.remove(&key)
-                });
+                let answer = answers
+                    .iter()
+                    .position(|(id, _)| *id == item.id)
+                    .or_else(|| {
+                        answers
+                            .iter()
+                            .position(|(id, _)| id.eq_ignore_ascii_case(&item.id))
+                    })
+                    .map(|at| answers.swap_remove(at).1);
                 let Some((status, headers, body)) = answer else {
                     // No answer for the item. If a page of the answer was lost,
                     // Graph did run it: only a request that is safe to repeat
