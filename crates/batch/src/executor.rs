@@ -664,8 +664,18 @@ impl Queue {
         }
         let mut units = Vec::new();
         let mut size = 0;
-        while size < max {
-            let Some(u) = self.ready_loose.pop_front() else { break };
+        while let Some(&u) = self.ready_loose.front() {
+            let Some(w) = &self.units[u] else {
+                // Already taken (failed, or sent alone after a re-auth).
+                self.ready_loose.pop_front();
+                continue;
+            };
+            // Never more than `max` in one batch: a unit that does not fit
+            // waits for the next one.
+            if size + w.unit.items.len() > max && size > 0 {
+                break;
+            }
+            self.ready_loose.pop_front();
             if let Some(w) = self.take(u) {
                 size += w.unit.items.len();
                 units.push(w.unit);
@@ -1129,6 +1139,27 @@ fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loose_units_are_packed_without_passing_the_batch_size() {
+        // Regression: retried parts of batches (loose units of several
+        // items) were packed while the batch had room left, up to 26.
+        let mut queue = Queue::default();
+        let now = Instant::now();
+        for (first, len) in [(0, 7), (7, 7), (14, 7), (21, 1), (22, 20)] {
+            let unit = Unit {
+                items: (first..first + len).collect(),
+                wire: vec![None; len],
+                external: Vec::new(),
+            };
+            queue.push(Waiting { unit, not_before: now, reauthed: false }, |_| false);
+        }
+        let mut sizes = Vec::new();
+        while let Some((units, _)) = queue.next_batch(20) {
+            sizes.push(units.iter().map(|u| u.items.len()).sum::<usize>());
+        }
+        assert_eq!(sizes, [14, 8, 20], "every item once, at most 20 a batch");
+    }
 
     #[test]
     fn retry_after_takes_seconds_or_an_http_date() {
