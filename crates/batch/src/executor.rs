@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 
 use crate::{
     BatchError, BatchItem, Body, Method,
-    outcome::{JsonText, Outcome, Response, ResponseBody},
+    outcome::{Headers, JsonText, Outcome, Response, ResponseBody, Shared},
     plan::{self, Checked, Unit},
     reference::{self, Reference},
 };
@@ -133,6 +133,9 @@ impl Report {
 pub struct BatchClient {
     http: reqwest::Client,
     graph: String,
+    /// `{graph}/{version}/$batch`, parsed once (`None` if it does not parse:
+    /// each call then reports why).
+    batch_url: Option<reqwest::Url>,
     tokens: Arc<dyn TokenProvider>,
     config: Config,
     progress: Option<ProgressFn>,
@@ -162,7 +165,7 @@ impl Outer {
     }
 }
 
-type ItemAnswer = (u16, Vec<(String, String)>, ResponseBody);
+type ItemAnswer = (u16, Headers, ResponseBody);
 
 /// A progress callback.
 type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
@@ -182,7 +185,7 @@ struct Flight {
 /// could not be fetched, why (the items on that page were run by Graph, but
 /// their answers are lost).
 struct Answers {
-    items: Vec<(String, ItemAnswer)>,
+    items: Vec<(Shared, ItemAnswer)>,
     lost_page: Option<String>,
 }
 
@@ -207,7 +210,9 @@ impl BatchClient {
         tokens: Arc<dyn TokenProvider>,
         config: Config,
     ) -> BatchClient {
+        // Graph answers `$batch` itself: no redirect to follow.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(100))
             .pool_max_idle_per_host(config.concurrency.max(1))
             .build()
@@ -217,9 +222,15 @@ impl BatchClient {
             concurrency: config.concurrency.max(1),
             ..config
         };
+        let graph = graph.trim_end_matches('/').to_owned();
         BatchClient {
             http,
-            graph: graph.trim_end_matches('/').to_owned(),
+            batch_url: reqwest::Url::parse(&format!(
+                "{graph}/{}/$batch",
+                config.version.segment()
+            ))
+            .ok(),
+            graph,
             tokens,
             config,
             progress: None,
@@ -322,10 +333,15 @@ impl BatchClient {
             retry_after: None,
             message: format!("no access token: {e}"),
         })?;
-        let url = format!("{}/{}/$batch", self.graph, self.config.version.segment());
-        let response = self
-            .http
-            .post(&url)
+        let request = match &self.batch_url {
+            Some(url) => self.http.post(url.clone()),
+            None => self.http.post(format!(
+                "{}/{}/$batch",
+                self.graph,
+                self.config.version.segment()
+            )),
+        };
+        let response = request
             .bearer_auth(token.expose())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(payload)
@@ -351,30 +367,31 @@ impl BatchClient {
                 .to_owned();
             return Err(Outer { status: Some(status), retry_after: after, message });
         }
-        let unreadable = |e: serde_json::Error| Outer {
+        let unreadable = |e: String| Outer {
             status: Some(status),
             retry_after: None,
             message: format!("unreadable $batch answer: {e}"),
         };
-        let page: WirePage = serde_json::from_slice(&bytes).map_err(unreadable)?;
-        let mut next = page.next;
-        let mut items: Vec<(String, ItemAnswer)> =
-            page.responses.into_iter().map(WireAnswer::into_answer).collect();
+        let mut items = Vec::new();
+        let mut next = read_page(bytes.into(), &mut items).map_err(unreadable)?;
         while let Some(link) = next.take() {
-            match self.next_page(&link, token.expose()).await {
-                Ok(page) => {
-                    items.extend(page.responses.into_iter().map(WireAnswer::into_answer));
-                    next = page.next;
-                }
+            match self.next_page(&link, token.expose(), &mut items).await {
+                Ok(link) => next = link,
                 Err(reason) => return Ok(Answers { items, lost_page: Some(reason) }),
             }
         }
         Ok(Answers { items, lost_page: None })
     }
 
-    /// Fetches a page of a `$batch` answer, retrying 429, 5xx and transport
-    /// errors a few times (the page is read-only: fetching it again is safe).
-    async fn next_page(&self, link: &str, token: &str) -> Result<WirePage, String> {
+    /// Fetches a page of a `$batch` answer into `items`, retrying 429, 5xx and
+    /// transport errors a few times (the page is read-only: fetching it again
+    /// is safe); returns the page's own next link.
+    async fn next_page(
+        &self,
+        link: &str,
+        token: &str,
+        items: &mut Vec<(Shared, ItemAnswer)>,
+    ) -> Result<Option<String>, String> {
         let mut last = String::new();
         for attempt in 1..=PAGE_ATTEMPTS {
             let answer = self.http.get(link).bearer_auth(token).send().await;
@@ -382,8 +399,8 @@ impl BatchClient {
                 Ok(response) if response.status().is_success() => {
                     let bytes =
                         response.bytes().await.map_err(|e| e.without_url().to_string());
-                    match bytes.map(|b| serde_json::from_slice::<WirePage>(&b)) {
-                        Ok(Ok(page)) => return Ok(page),
+                    match bytes.map(|b| read_page(b.into(), items)) {
+                        Ok(Ok(next)) => return Ok(next),
                         Ok(Err(e)) => {
                             return Err(format!(
                                 "unreadable page of the $batch answer: {e}"
@@ -422,130 +439,158 @@ impl BatchClient {
     }
 }
 
-/// A page of a `$batch` answer.
+/// A page of a `$batch` answer, borrowed from its text.
 #[derive(Deserialize)]
-struct WirePage {
-    #[serde(default)]
-    responses: Vec<WireAnswer>,
+struct WirePage<'a> {
+    #[serde(borrow, default)]
+    responses: Vec<WireAnswer<'a>>,
     #[serde(rename = "@odata.nextLink", default)]
     next: Option<String>,
 }
 
-/// One item's answer, read straight from the bytes.
+/// One item's answer, borrowed from the page's text: its headers and body
+/// become slices of that text, shared, without a copy.
 #[derive(Deserialize)]
-struct WireAnswer {
-    id: WireId,
+struct WireAnswer<'a> {
+    #[serde(borrow)]
+    id: WireId<'a>,
     status: u16,
-    #[serde(default, deserialize_with = "header_list")]
-    headers: Vec<(String, String)>,
-    #[serde(default)]
-    body: Option<Box<RawValue>>,
+    #[serde(borrow, default)]
+    headers: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    body: Option<&'a RawValue>,
 }
 
-/// An item's `headers` object, read straight into name/value pairs (a value
-/// that is not a string, which Graph does not send, keeps its JSON text).
-fn header_list<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<(String, String)>, D::Error> {
-    struct Pairs;
-    impl<'de> serde::de::Visitor<'de> for Pairs {
-        type Value = Vec<(String, String)>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an object of headers")
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
-            while let Some(name) = map.next_key::<String>()? {
-                let value = match map.next_value::<Value>()? {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                pairs.push((name, value));
-            }
-            Ok(pairs)
-        }
-    }
-    d.deserialize_any(Pairs)
+/// An item id as Graph echoes it: a string (borrowed unless it has escapes),
+/// or a number if one was sent.
+enum WireId<'a> {
+    Borrowed(&'a str),
+    Owned(String),
 }
 
-/// An item id as Graph echoes it: a string, or a number if one was sent
-/// (read without serde's untagged buffering, which costs an allocation).
-struct WireId(String);
-
-impl<'de> Deserialize<'de> for WireId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<WireId, D::Error> {
-        struct Id;
-        impl serde::de::Visitor<'_> for Id {
-            type Value = WireId;
+impl<'de: 'a, 'a> Deserialize<'de> for WireId<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<WireId<'a>, D::Error> {
+        struct Id<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Id<'a> {
+            type Value = WireId<'a>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an id (string or number)")
             }
-            fn visit_str<E>(self, v: &str) -> Result<WireId, E> {
-                Ok(WireId(v.to_owned()))
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<WireId<'a>, E> {
+                Ok(WireId::Borrowed(v))
             }
-            fn visit_string<E>(self, v: String) -> Result<WireId, E> {
-                Ok(WireId(v))
+            fn visit_str<E>(self, v: &str) -> Result<WireId<'a>, E> {
+                Ok(WireId::Owned(v.to_owned()))
             }
-            fn visit_u64<E>(self, v: u64) -> Result<WireId, E> {
-                Ok(WireId(v.to_string()))
+            fn visit_u64<E>(self, v: u64) -> Result<WireId<'a>, E> {
+                Ok(WireId::Owned(v.to_string()))
             }
-            fn visit_i64<E>(self, v: i64) -> Result<WireId, E> {
-                Ok(WireId(v.to_string()))
+            fn visit_i64<E>(self, v: i64) -> Result<WireId<'a>, E> {
+                Ok(WireId::Owned(v.to_string()))
             }
         }
-        d.deserialize_any(Id)
+        d.deserialize_any(Id(std::marker::PhantomData))
     }
 }
 
-impl WireAnswer {
-    fn into_answer(self) -> (String, ItemAnswer) {
-        let id = self.id.0;
-        let headers = self.headers;
-        let json = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            .is_none_or(|(_, v)| {
-                v.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"json"))
-            });
-        let body = match self.body {
-            None => ResponseBody::Empty,
-            Some(raw) if raw.get() == "null" => ResponseBody::Empty,
+/// Reads a page of a `$batch` answer into `items`; returns its next link.
+/// The text is checked as UTF-8 once and shared by every answer on the
+/// page: ids, headers and bodies are slices of it, not copies.
+fn read_page(
+    bytes: Vec<u8>,
+    items: &mut Vec<(Shared, ItemAnswer)>,
+) -> Result<Option<String>, String> {
+    let text: Arc<String> = match String::from_utf8(bytes) {
+        Ok(text) => Arc::new(text),
+        Err(e) => {
+            return Err(format!("not UTF-8 (at byte {})", e.utf8_error().valid_up_to()));
+        }
+    };
+    let page: WirePage = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    items.reserve(page.responses.len());
+    for answer in page.responses {
+        let id = match answer.id {
+            WireId::Borrowed(id) => Shared::within(&text, id),
+            WireId::Owned(id) => Shared::copy(&id),
+        };
+        let headers = match answer.headers {
+            Some(raw) if raw.get() != "null" => {
+                Headers::raw(Shared::within(&text, raw.get()))
+            }
+            _ => Headers::default(),
+        };
+        let body = match answer.body.map(RawValue::get) {
+            None | Some("null") => ResponseBody::Empty,
             // A string body with a non-JSON content type is base64.
-            Some(raw) if !json && raw.get().starts_with('"') => {
-                match serde_json::from_str::<String>(raw.get())
+            Some(raw)
+                if raw.starts_with('"')
+                    && headers.get("content-type").is_some_and(|v| {
+                        !v.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"json"))
+                    }) =>
+            {
+                match serde_json::from_str::<String>(raw)
                     .ok()
-                    .and_then(|s| STANDARD.decode(s).ok())
+                    .and_then(|b64| STANDARD.decode(b64).ok())
                 {
                     Some(bytes) => ResponseBody::Bytes(bytes),
-                    None => ResponseBody::Json(JsonText::new(raw)),
+                    None => {
+                        ResponseBody::Json(JsonText::shared(Shared::within(&text, raw)))
+                    }
                 }
             }
-            Some(raw) => ResponseBody::Json(JsonText::new(raw)),
+            Some(raw) => ResponseBody::Json(JsonText::shared(Shared::within(&text, raw))),
         };
-        (id, (self.status, headers, body))
+        items.push((id, (answer.status, headers, body)));
+    }
+    Ok(page.next)
+}
+
+/// Writes one request of a batch as JSON: `{"id", "method", "url",
+/// "headers", "body", "dependsOn"}`, borrowing everything.
+fn write_request(out: &mut Vec<u8>, item: &BatchItem, depends_on: Option<&str>) {
+    out.extend_from_slice(b"{\"id\":");
+    json_string(out, &item.id);
+    out.extend_from_slice(b",\"method\":\"");
+    out.extend_from_slice(item.method.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"url\":");
+    json_string(out, &item.url);
+    // Serializing borrowed strings and values into a Vec cannot fail.
+    if !item.headers.is_empty() {
+        out.extend_from_slice(b",\"headers\":");
+        let _ = serde_json::to_writer(&mut *out, &WireHeaders(&item.headers));
+    }
+    match &item.body {
+        Some(Body::Json(v)) => {
+            out.extend_from_slice(b",\"body\":");
+            let _ = serde_json::to_writer(&mut *out, v);
+        }
+        Some(Body::Bytes(b)) => {
+            out.extend_from_slice(b",\"body\":");
+            json_string(out, &STANDARD.encode(b));
+        }
+        None => {}
+    }
+    if let Some(d) = depends_on {
+        out.extend_from_slice(b",\"dependsOn\":[");
+        json_string(out, d);
+        out.push(b']');
+    }
+    out.push(b'}');
+}
+
+/// A JSON string, copied as it is when nothing in it needs escaping (the
+/// usual case for ids and URLs); serde_json escapes the rest.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
     }
 }
 
-/// One request as it goes on the wire (borrowed: no copies).
-#[derive(Serialize)]
-struct WireItem<'a> {
-    id: &'a str,
-    method: &'static str,
-    url: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    headers: Option<WireHeaders<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<WireBody<'a>>,
-    #[serde(rename = "dependsOn", skip_serializing_if = "Option::is_none")]
-    depends_on: Option<[&'a str; 1]>,
-}
-
+/// An item's headers as a JSON object, in order.
 struct WireHeaders<'a>(&'a [(String, String)]);
 
 impl Serialize for WireHeaders<'_> {
@@ -557,13 +602,6 @@ impl Serialize for WireHeaders<'_> {
         }
         map.end()
     }
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum WireBody<'a> {
-    Json(&'a Value),
-    Base64(String),
 }
 
 /// A unit waiting to be sent.
@@ -589,7 +627,7 @@ struct Queue {
 }
 
 impl Queue {
-    fn push(&mut self, w: Waiting, succeeded: impl Fn(usize) -> bool) {
+    fn push(&mut self, w: Waiting, now: Instant, succeeded: impl Fn(usize) -> bool) {
         let u = self.units.len();
         let unmet: Vec<usize> =
             w.unit.external.iter().copied().filter(|&d| !succeeded(d)).collect();
@@ -600,13 +638,13 @@ impl Queue {
         self.units.push(Some(w));
         self.live += 1;
         if unmet.is_empty() {
-            self.schedule(u);
+            self.schedule(u, now);
         }
     }
 
-    fn schedule(&mut self, u: usize) {
+    fn schedule(&mut self, u: usize, now: Instant) {
         let Some(w) = &self.units[u] else { return };
-        if w.not_before > Instant::now() {
+        if w.not_before > now {
             self.delayed.push(Reverse((w.not_before, u)));
         } else if w.unit.is_loose() && !w.reauthed {
             self.ready_loose.push_back(u);
@@ -616,11 +654,15 @@ impl Queue {
     }
 
     fn on_success(&mut self, item: usize) {
+        if self.waiters.is_empty() {
+            return;
+        }
+        let now = Instant::now();
         for u in self.waiters.remove(&item).unwrap_or_default() {
             if self.units[u].is_some() {
                 self.unmet[u] -= 1;
                 if self.unmet[u] == 0 {
-                    self.schedule(u);
+                    self.schedule(u, now);
                 }
             }
         }
@@ -655,7 +697,7 @@ impl Queue {
             if let Some(w) = self.units[u].as_mut() {
                 w.not_before = now;
             }
-            self.schedule(u);
+            self.schedule(u, now);
         }
         while let Some(u) = self.ready_alone.pop_front() {
             if let Some(w) = self.take(u) {
@@ -698,7 +740,6 @@ impl Queue {
 struct Job<'a> {
     client: &'a BatchClient,
     checked: Checked,
-    index: HashMap<String, usize>,
     outcomes: Vec<Option<Outcome>>,
     answers: Vec<Option<Answered>>,
     attempts: Vec<u32>,
@@ -724,20 +765,14 @@ impl<'a> Job<'a> {
     fn new(client: &'a BatchClient, checked: Checked, units: Vec<Unit>) -> Job<'a> {
         let n = checked.items.len();
         let now = Instant::now();
-        let index = checked
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, it)| (it.id.to_lowercase(), i))
-            .collect();
         let mut queue = Queue::default();
         for unit in units {
-            queue.push(Waiting { unit, not_before: now, reauthed: false }, |_| false);
+            queue
+                .push(Waiting { unit, not_before: now, reauthed: false }, now, |_| false);
         }
         Job {
             client,
             checked,
-            index,
             outcomes: vec![None; n],
             answers: vec![None; n],
             attempts: vec![0; n],
@@ -750,8 +785,9 @@ impl<'a> Job<'a> {
     /// Gives item `i` its outcome; a failure fails, in turn, every unit that
     /// depends on it.
     fn finish(&mut self, i: usize, outcome: Outcome) {
-        let mut work = vec![(i, outcome)];
-        while let Some((i, outcome)) = work.pop() {
+        let mut work = Vec::new();
+        let mut next = Some((i, outcome));
+        while let Some((i, outcome)) = next.take().or_else(|| work.pop()) {
             if self.outcomes[i].is_some() {
                 continue;
             }
@@ -759,7 +795,8 @@ impl<'a> Job<'a> {
             if let Outcome::Success(r) = &outcome
                 && self.checked.referenced[i]
             {
-                self.answers[i] = Some((r.status, r.headers.clone(), r.body_json()));
+                self.answers[i] =
+                    Some((r.status, r.headers.pairs().to_vec(), r.body_json()));
             }
             if self.client.progress.is_some() {
                 self.client.emit(&Progress::Done {
@@ -788,7 +825,8 @@ impl<'a> Job<'a> {
         let mut wire: Vec<(usize, Cow<'_, BatchItem>, Option<&str>)> = Vec::new();
         // Items left out of the batch, with their outcome.
         let mut left_out: Vec<(usize, Outcome)> = Vec::new();
-        let lookup = Lookup { answers: &self.answers, index: &self.index };
+        let lookup =
+            Lookup { answers: &self.answers, index: &self.checked.referenced_ids };
         for unit in units {
             for (pos, &i) in unit.items.iter().enumerate() {
                 let item = &self.checked.items[i];
@@ -829,21 +867,7 @@ impl<'a> Job<'a> {
             if n > 0 {
                 out.push(b',');
             }
-            let body = match &item.body {
-                Some(Body::Json(v)) => Some(WireBody::Json(v)),
-                Some(Body::Bytes(b)) => Some(WireBody::Base64(STANDARD.encode(b))),
-                None => None,
-            };
-            let entry = WireItem {
-                id: &item.id,
-                method: item.method.as_str(),
-                url: &item.url,
-                headers: (!item.headers.is_empty()).then_some(WireHeaders(&item.headers)),
-                body,
-                depends_on: depends_on.map(|d| [d]),
-            };
-            // Serializing borrowed strings and values into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut out, &entry);
+            write_request(&mut out, item, *depends_on);
         }
         out.extend_from_slice(b"]}");
         drop(wire);
@@ -920,23 +944,23 @@ impl<'a> Job<'a> {
         let outcomes = self
             .checked
             .items
-            .iter()
+            .into_iter()
             .zip(self.outcomes)
             .map(|(item, o)| {
-                (
-                    item.id.clone(),
-                    o.unwrap_or(Outcome::NotSent { reason: "cancelled".into() }),
-                )
+                let cancelled = || Outcome::NotSent { reason: "cancelled".into() };
+                (item.id, o.unwrap_or_else(cancelled))
             })
             .collect();
         Report { outcomes, batch_calls: self.batch_calls }
     }
 
     fn requeue(&mut self, unit: Unit, delay: Duration, reauthed: bool) {
-        let waiting = Waiting { unit, not_before: Instant::now() + delay, reauthed };
+        let now = Instant::now();
+        let waiting = Waiting { unit, not_before: now + delay, reauthed };
         let outcomes = &self.outcomes;
-        self.queue
-            .push(waiting, |d| outcomes[d].as_ref().is_some_and(Outcome::is_success));
+        self.queue.push(waiting, now, |d| {
+            outcomes[d].as_ref().is_some_and(Outcome::is_success)
+        });
     }
 
     fn absorb(&mut self, flight: Flight) {
@@ -958,11 +982,11 @@ impl<'a> Job<'a> {
                 // Graph echoes ids as sent; a case-insensitive match is the fallback.
                 let answer = answers
                     .iter()
-                    .position(|(id, _)| *id == item.id)
+                    .position(|(id, _)| id.as_str() == item.id)
                     .or_else(|| {
-                        answers
-                            .iter()
-                            .position(|(id, _)| id.eq_ignore_ascii_case(&item.id))
+                        answers.iter().position(|(id, _)| {
+                            id.as_str().eq_ignore_ascii_case(&item.id)
+                        })
                     })
                     .map(|at| answers.swap_remove(at).1);
                 let Some((status, headers, body)) = answer else {
@@ -1080,7 +1104,7 @@ impl<'a> Job<'a> {
                         json!({"error": {"code": "BatchRefused", "message": last}});
                     let response = Response {
                         status: outer.status.unwrap_or(0),
-                        headers: Vec::new(),
+                        headers: Headers::default(),
                         body: ResponseBody::Json(JsonText::from_value(&body)),
                         attempts,
                     };
@@ -1152,13 +1176,98 @@ mod tests {
                 wire: vec![None; len],
                 external: Vec::new(),
             };
-            queue.push(Waiting { unit, not_before: now, reauthed: false }, |_| false);
+            queue
+                .push(Waiting { unit, not_before: now, reauthed: false }, now, |_| false);
         }
         let mut sizes = Vec::new();
         while let Some((units, _)) = queue.next_batch(20) {
             sizes.push(units.iter().map(|u| u.items.len()).sum::<usize>());
         }
         assert_eq!(sizes, [14, 8, 20], "every item once, at most 20 a batch");
+    }
+
+    #[test]
+    fn requests_are_written_as_graph_reads_them() {
+        let odd = "q\"uote\\ \u{1}é/";
+        let items = [
+            BatchItem::get(odd, "/me?$select=id&x=\"y\""),
+            BatchItem::post("2", "/groups", json!({"displayName": odd}))
+                .set_header("If-Match", "*"),
+            BatchItem::new("3", Method::Put, "/me/photo/$value")
+                .bytes("image/png", vec![0, 1, 2]),
+        ];
+        let mut out = Vec::new();
+        for (item, depends_on) in items.iter().zip([None, Some(odd), None]) {
+            out.clear();
+            write_request(&mut out, item, depends_on);
+            let written: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(written["id"], item.id.as_str());
+            assert_eq!(written["method"], item.method.as_str());
+            assert_eq!(written["url"], item.url.as_str());
+            for (name, value) in &item.headers {
+                assert_eq!(written["headers"][name], value.as_str());
+            }
+            match &item.body {
+                Some(Body::Json(v)) => assert_eq!(&written["body"], v),
+                Some(Body::Bytes(_)) => assert_eq!(written["body"], "AAEC"),
+                None => assert!(written.get("body").is_none()),
+            }
+            assert_eq!(written.get("dependsOn"), depends_on.map(|d| json!([d])).as_ref());
+        }
+    }
+
+    #[test]
+    fn a_page_is_read_into_shared_slices() {
+        let page = br#"{"responses": [
+            {"id": "a\u0041", "status": 201, "headers": {"Location": "/x", "Content-Type": "application/json"}, "body": {"id": "g1"}},
+            {"body": "aGk=", "headers": {"content-type": "text/plain"}, "status": 200, "id": 7},
+            {"id": "n", "status": 204, "body": null, "headers": null, "extra": [1]}
+        ], "@odata.nextLink": "http://h/v1.0/$batch?$skiptoken=t"}"#;
+        let mut items = Vec::new();
+        let next = read_page(page.to_vec(), &mut items).unwrap();
+        assert_eq!(next.as_deref(), Some("http://h/v1.0/$batch?$skiptoken=t"));
+        let ids: Vec<&str> = items.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["aA", "7", "n"]);
+        let (status, headers, body) = &items[0].1;
+        assert_eq!(*status, 201);
+        assert_eq!(headers.get("location"), Some("/x"));
+        assert_eq!(headers.len(), 2);
+        let ResponseBody::Json(body) = body else { panic!("{body:?}") };
+        assert_eq!(body.get(), r#"{"id": "g1"}"#, "the body's own text");
+        assert_eq!(items[1].1.2, ResponseBody::Bytes(b"hi".to_vec()));
+        assert_eq!(items[2].1.2, ResponseBody::Empty);
+        assert!(items[2].1.1.is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_page_says_where() {
+        let mut items = Vec::new();
+        let cases: [(&[u8], &str); 5] = [
+            (
+                b"{\"responses\": [{\"id\": \"a\", \"status\": 200}",
+                "EOF while parsing a list at line 1 column 41",
+            ),
+            (
+                b"{\"responses\": [{\"status\": 200}]}",
+                "missing field `id` at line 1 column 30",
+            ),
+            (
+                b"{\"responses\": [{\"id\": \"a\", \"status\": \"ok\"}]}",
+                "invalid type: string \"ok\", expected u16 at line 1 column 41",
+            ),
+            (
+                b"{\"responses\": [{\"id\": true, \"status\": 200}]}",
+                "invalid type: boolean `true`, expected an id (string or number) at line 1 column 26",
+            ),
+            (b"{\"responses\": []} x", "trailing characters at line 1 column 19"),
+        ];
+        for (page, expected) in cases {
+            assert_eq!(read_page(page.to_vec(), &mut items).unwrap_err(), expected);
+        }
+        assert_eq!(
+            read_page(b"{\"a\": \"\xff\"}".to_vec(), &mut items).unwrap_err(),
+            "not UTF-8 (at byte 7)"
+        );
     }
 
     #[test]

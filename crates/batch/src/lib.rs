@@ -22,7 +22,7 @@ pub mod reference;
 
 pub use executor::{BatchClient, Config, Progress, Report, Version, retry_after};
 pub use item::{BatchItem, Body, Method, parse_items, parse_line};
-pub use outcome::{JsonText, Outcome, Response, ResponseBody};
+pub use outcome::{Headers, JsonText, Outcome, Response, ResponseBody};
 
 /// Why a job could not start. Each error names the item or input place.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,47 +1,188 @@
 //! What became of each item: exactly one [`Outcome`].
+//!
+//! An answer's body and headers are kept as slices of the `$batch` answer's
+//! text, shared by every item of the page: a job of many items costs no copy
+//! and no JSON tree for what nobody reads, and the headers are parsed the
+//! first time they are asked for.
+
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, value::RawValue};
 
-/// A JSON body kept as its text until asked for, so that a job of many items
-/// costs no JSON trees for bodies nobody reads.
+/// A part of an answer's text, shared with the rest of the answer.
 #[derive(Clone)]
-pub struct JsonText(Box<RawValue>);
+pub(crate) struct Shared {
+    text: Arc<String>,
+    start: usize,
+    end: usize,
+}
+
+impl Shared {
+    /// `part`, which should be a slice of `text` (it is copied otherwise).
+    pub(crate) fn within(text: &Arc<String>, part: &str) -> Shared {
+        let base = text.as_ptr() as usize;
+        let at = part.as_ptr() as usize;
+        match at.checked_sub(base) {
+            Some(start) if text.get(start..start + part.len()) == Some(part) => {
+                Shared { text: Arc::clone(text), start, end: start + part.len() }
+            }
+            _ => Shared::copy(part),
+        }
+    }
+
+    /// A text of its own.
+    pub(crate) fn copy(part: &str) -> Shared {
+        Shared { text: Arc::new(part.to_owned()), start: 0, end: part.len() }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // `start..end` was checked to be a slice of `text` when made.
+        &self.text[self.start..self.end]
+    }
+}
+
+/// A JSON body kept as its text (a slice of the `$batch` answer, shared)
+/// until asked for, so that a job of many items costs no JSON trees and no
+/// copies for bodies nobody reads.
+#[derive(Clone)]
+pub struct JsonText(Shared);
 
 impl JsonText {
-    /// Wraps raw JSON text read from a response.
-    pub fn new(raw: Box<RawValue>) -> JsonText {
-        JsonText(raw)
+    /// Copies raw JSON text.
+    pub fn new(raw: &RawValue) -> JsonText {
+        JsonText(Shared::copy(raw.get()))
+    }
+
+    /// A slice of a page's text.
+    pub(crate) fn shared(part: Shared) -> JsonText {
+        JsonText(part)
     }
 
     /// Serializes a value.
     pub fn from_value(value: &Value) -> JsonText {
-        JsonText(
-            serde_json::value::to_raw_value(value)
-                .unwrap_or_else(|_| RawValue::NULL.to_owned()),
-        )
+        JsonText(Shared::copy(&value.to_string()))
     }
 
     /// The JSON text.
     pub fn get(&self) -> &str {
-        self.0.get()
+        self.0.as_str()
     }
 
     /// Parses it.
     pub fn to_value(&self) -> Value {
-        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+        serde_json::from_str(self.get()).unwrap_or(Value::Null)
     }
 }
 
 impl std::fmt::Debug for JsonText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0.get())
+        f.write_str(self.get())
     }
 }
 
 impl PartialEq for JsonText {
     fn eq(&self, other: &JsonText) -> bool {
-        self.0.get() == other.0.get()
+        self.get() == other.get()
+    }
+}
+
+/// An answer's headers: names and values, looked up without regard to case.
+/// Read from the answer's text the first time they are asked for.
+#[derive(Clone, Default)]
+pub struct Headers {
+    raw: Option<Shared>,
+    pairs: OnceLock<Vec<(String, String)>>,
+}
+
+impl Headers {
+    /// Headers from name/value pairs.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Headers {
+        Headers { raw: None, pairs: OnceLock::from(pairs) }
+    }
+
+    /// The `headers` object of an answer, read when first asked for.
+    pub(crate) fn raw(raw: Shared) -> Headers {
+        Headers { raw: Some(raw), pairs: OnceLock::new() }
+    }
+
+    /// Every header, in the order Graph sent them.
+    pub fn pairs(&self) -> &[(String, String)] {
+        self.pairs.get_or_init(|| match &self.raw {
+            Some(raw) => read_pairs(raw.as_str()),
+            None => Vec::new(),
+        })
+    }
+
+    /// A header's value, by name without regard to case.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs()
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Names and values.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs().iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.pairs().len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.pairs().is_empty()
+    }
+}
+
+/// The pairs of a `headers` object, in order (a value that is not a string,
+/// which Graph does not send, keeps its JSON text; anything but an object
+/// is no headers).
+fn read_pairs(text: &str) -> Vec<(String, String)> {
+    struct Pairs;
+    impl<'de> serde::de::Visitor<'de> for Pairs {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of headers")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
+            while let Some(name) = map.next_key::<String>()? {
+                let value = match map.next_value::<Value>()? {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                pairs.push((name, value));
+            }
+            Ok(pairs)
+        }
+    }
+    use serde::Deserializer as _;
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.deserialize_map(Pairs).unwrap_or_default()
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.pairs() == other.pairs()
+    }
+}
+
+impl From<Vec<(String, String)>> for Headers {
+    fn from(pairs: Vec<(String, String)>) -> Headers {
+        Headers::from_pairs(pairs)
     }
 }
 
@@ -62,7 +203,7 @@ pub struct Response {
     /// HTTP status.
     pub status: u16,
     /// Headers.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     /// Body.
     pub body: ResponseBody,
     /// How many times the item was sent.
@@ -89,10 +230,7 @@ impl Response {
 
     /// A header, case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     /// Graph's error (`code`, `message`) from the body, if it is one.

@@ -12,7 +12,10 @@
 //! value must exist before the request is written. Independent items are
 //! packed by the executor into full batches.
 
-use std::collections::HashMap;
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    hash::{Hash, Hasher},
+};
 
 use crate::{BatchError, BatchItem, Body, reference};
 
@@ -27,6 +30,62 @@ pub struct Checked {
     pub late: Vec<bool>,
     /// Whether another item refers to this one (its answer is kept).
     pub referenced: Vec<bool>,
+    /// The items referred to, by id in lower case.
+    pub referenced_ids: HashMap<String, usize>,
+}
+
+/// An id hashed and compared without regard to case, as Graph compares ids
+/// (no lower-case copy is made).
+#[derive(Clone, Copy)]
+pub(crate) struct Caseless<'a>(pub(crate) &'a str);
+
+impl Caseless<'_> {
+    fn lower(self) -> impl Iterator<Item = char> {
+        self.0.chars().flat_map(char::to_lowercase)
+    }
+}
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        if self.0.is_ascii() && other.0.is_ascii() {
+            self.0.eq_ignore_ascii_case(other.0)
+        } else {
+            self.lower().eq(other.lower())
+        }
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl Hash for Caseless<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The UTF-8 of the lower-case text, in chunks: equal ids, equal chunks.
+        let mut buf = [0u8; 64];
+        let mut len = 0;
+        if self.0.is_ascii() {
+            // The same bytes, chunked the same way, as the loop below.
+            for b in self.0.bytes() {
+                if len + 4 > buf.len() {
+                    state.write(&buf[..len]);
+                    len = 0;
+                }
+                buf[len] = b.to_ascii_lowercase();
+                len += 1;
+            }
+            state.write(&buf[..len]);
+            state.write_u8(0xff);
+            return;
+        }
+        for c in self.lower() {
+            if len + 4 > buf.len() {
+                state.write(&buf[..len]);
+                len = 0;
+            }
+            len += c.encode_utf8(&mut buf[len..]).len();
+        }
+        state.write(&buf[..len]);
+        state.write_u8(0xff);
+    }
 }
 
 /// Checks items the way Graph would, before sending anything. `version` is
@@ -38,35 +97,42 @@ pub fn check(
 ) -> Result<Checked, BatchError> {
     let invalid =
         |id: &str, message: String| BatchError::Invalid { id: id.to_owned(), message };
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    let mut index: HashMap<Caseless<'_>, usize> = HashMap::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         if item.id.trim().is_empty() {
             return Err(invalid(&item.id, "the id is empty".into()));
         }
-        if let Some(&j) = index.get(&item.id.to_lowercase()) {
-            return Err(invalid(
-                &item.id,
-                format!(
-                    "the id is also used by item '{}' (ids are compared without regard to case)",
-                    items[j].id
-                ),
-            ));
+        match index.entry(Caseless(&item.id)) {
+            Entry::Occupied(e) => {
+                return Err(invalid(
+                    &item.id,
+                    format!(
+                        "the id is also used by item '{}' (ids are compared without regard to case)",
+                        items[*e.get()].id
+                    ),
+                ));
+            }
+            Entry::Vacant(e) => {
+                e.insert(i);
+            }
         }
-        index.insert(item.id.to_lowercase(), i);
     }
     let mut deps = vec![Vec::new(); items.len()];
     let mut late = vec![false; items.len()];
     let mut referenced = vec![false; items.len()];
-    for (i, item) in items.iter_mut().enumerate() {
-        item.url =
+    // URLs to rewrite once the index, which borrows the items, is done with.
+    let mut urls: Vec<(usize, String)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let rewritten =
             relative_url(&item.url, version, hosts).map_err(|m| invalid(&item.id, m))?;
+        let url = rewritten.as_deref().unwrap_or(&item.url);
         if item.body.is_some() && item.content_type().is_none() {
             return Err(invalid(
                 &item.id,
                 "a request with a body needs a Content-Type header".into(),
             ));
         }
-        let mut refs = reference::scan(&item.url).map_err(|m| invalid(&item.id, m))?;
+        let mut refs = reference::scan(url).map_err(|m| invalid(&item.id, m))?;
         for (_, v) in &item.headers {
             refs.extend(reference::scan(v).map_err(|m| invalid(&item.id, m))?);
         }
@@ -75,17 +141,17 @@ pub fn check(
         }
         late[i] = !refs.is_empty();
         for r in &refs {
-            if let Some(&j) = index.get(&r.id.to_lowercase()) {
+            if let Some(&j) = index.get(&Caseless(&r.id)) {
                 referenced[j] = true;
             }
         }
         let named = item
             .depends_on
             .iter()
-            .map(|d| (d.clone(), "depends on"))
-            .chain(refs.iter().map(|r| (r.id.clone(), "refers to")));
+            .map(|d| (d.as_str(), "depends on"))
+            .chain(refs.iter().map(|r| (r.id.as_str(), "refers to")));
         for (target, how) in named {
-            let &j = index.get(&target.to_lowercase()).ok_or_else(|| {
+            let &j = index.get(&Caseless(target)).ok_or_else(|| {
                 invalid(
                     &item.id,
                     format!("it {how} '{target}', which is not an item of this job"),
@@ -98,6 +164,13 @@ pub fn check(
                 deps[i].push(j);
             }
         }
+        if let Some(url) = rewritten {
+            urls.push((i, url));
+        }
+    }
+    drop(index);
+    for (i, url) in urls {
+        items[i].url = url;
     }
     if let Some(cycle) = find_cycle(&deps) {
         let names: Vec<&str> = cycle.iter().map(|&i| items[i].id.as_str()).collect();
@@ -106,43 +179,51 @@ pub fn check(
             format!("its dependencies form a cycle: {}", names.join(" -> ")),
         ));
     }
-    Ok(Checked { items, deps, late, referenced })
+    let referenced_ids = (0..items.len())
+        .filter(|&i| referenced[i])
+        .map(|i| (items[i].id.to_lowercase(), i))
+        .collect();
+    Ok(Checked { items, deps, late, referenced, referenced_ids })
 }
 
-/// An absolute Graph URL of the same version becomes relative; any other
-/// absolute URL, or another version, is an error.
-fn relative_url(url: &str, version: &str, hosts: &[&str]) -> Result<String, String> {
-    let url = url.trim();
-    if url.is_empty() {
+/// An absolute Graph URL of the same version becomes relative, as does a
+/// relative one that names the version; `None` when `url` is fine as it is.
+/// Any other absolute URL, or another version, is an error.
+fn relative_url(
+    url: &str,
+    version: &str,
+    hosts: &[&str],
+) -> Result<Option<String>, String> {
+    let trimmed = url.trim();
+    if trimmed.is_empty() {
         return Err("the url is empty".into());
     }
-    let Some(rest) = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))
+    let Some(rest) =
+        trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"))
     else {
-        if url.starts_with("//") {
+        if trimmed.starts_with("//") {
             return Err(format!("'{url}' is not a relative URL"));
         }
-        let path = format!("/{}", url.trim_start_matches('/'));
-        for other in ["/v1.0/", "/beta/"] {
-            if path.starts_with(other) && !path.starts_with(&format!("/{version}/")) {
-                return Err(format!(
-                    "'{url}' names another Graph version than this job's ({version})"
-                ));
-            }
+        let path = trimmed.trim_start_matches('/');
+        if let Some(after) = path.strip_prefix(version)
+            && (after.is_empty() || after.starts_with('/'))
+        {
+            return Ok(Some(format!("/{}", after.trim_start_matches('/'))));
         }
-        return Ok(path
-            .strip_prefix(&format!("/{version}"))
-            .map(str::to_owned)
-            .unwrap_or(path));
+        if ["v1.0/", "beta/"].iter().any(|other| path.starts_with(other)) {
+            return Err(format!(
+                "'{url}' names another Graph version than this job's ({version})"
+            ));
+        }
+        return Ok((path.len() + 1 != url.len()).then(|| format!("/{path}")));
     };
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
+    let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
     if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
         return Err(format!("'{url}' is not a Microsoft Graph URL"));
     }
-    match path.strip_prefix(&format!("/{version}")) {
-        Some(p) if p.starts_with('/') || p.starts_with('?') => Ok(p.to_owned()),
+    match path.strip_prefix(version) {
+        Some(p) if p.starts_with('/') => Ok(Some(p.to_owned())),
+        Some(p) if p.starts_with('?') => Ok(Some(format!("/{p}"))),
         _ => Err(format!("'{url}' is not under /{version}, this job's Graph version")),
     }
 }
@@ -155,11 +236,17 @@ fn find_cycle(deps: &[Vec<usize>]) -> Option<Vec<usize>> {
         Done,
     }
     let mut mark = vec![Mark::New; deps.len()];
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     for start in 0..deps.len() {
         if mark[start] != Mark::New {
             continue;
         }
-        let mut stack = vec![(start, 0usize)];
+        if deps[start].is_empty() {
+            mark[start] = Mark::Done;
+            continue;
+        }
+        stack.clear();
+        stack.push((start, 0));
         mark[start] = Mark::Open;
         while let Some(&mut (node, ref mut next)) = stack.last_mut() {
             if let Some(&d) = deps[node].get(*next) {
@@ -229,7 +316,29 @@ pub fn plan(checked: &Checked, max: usize) -> Vec<Unit> {
         }
     }
     let mut units = Vec::new();
+    // Items that depend on nothing and that nothing travels with share
+    // units of `max` (one allocation per batch, not per item).
+    let mut free = Unit { items: Vec::new(), wire: Vec::new(), external: Vec::new() };
     for root in (0..n).filter(|&i| wire_parent[i].is_none()) {
+        if children[root].is_empty() {
+            if !checked.deps[root].is_empty() {
+                units.push(Unit::single(root, &checked.deps[root]));
+                continue;
+            }
+            if free.items.is_empty() {
+                free.items.reserve_exact(max);
+                free.wire.reserve_exact(max);
+            }
+            free.items.push(root);
+            free.wire.push(None);
+            if free.items.len() == max {
+                units.push(std::mem::replace(
+                    &mut free,
+                    Unit { items: Vec::new(), wire: Vec::new(), external: Vec::new() },
+                ));
+            }
+            continue;
+        }
         let mut tree = vec![root];
         let mut k = 0;
         while k < tree.len() {
@@ -264,6 +373,9 @@ pub fn plan(checked: &Checked, max: usize) -> Vec<Unit> {
             }
         }
     }
+    if !free.items.is_empty() {
+        units.push(free);
+    }
     units
 }
 
@@ -297,7 +409,9 @@ mod tests {
     #[test]
     fn independent_items_are_loose_and_chains_are_split_by_twenty() {
         let checked = check(items(&vec![vec![]; 45]), "v1.0", &[]).unwrap();
-        assert!(plan(&checked, 20).iter().all(|u| u.is_loose() && u.external.is_empty()));
+        let units = plan(&checked, 20);
+        assert!(units.iter().all(|u| u.is_loose() && u.external.is_empty()));
+        assert_eq!(units.iter().map(|u| u.items.len()).collect::<Vec<_>>(), [20, 20, 5]);
         let chain: Vec<Vec<usize>> =
             (0..45).map(|i| if i == 0 { vec![] } else { vec![i - 1] }).collect();
         let units = plan(&check(items(&chain), "v1.0", &[]).unwrap(), 20);
@@ -306,6 +420,27 @@ mod tests {
             vec![20, 20, 5]
         );
         assert_eq!(units[1].external, vec![19]);
+    }
+
+    #[test]
+    fn ids_equal_without_regard_to_case_hash_alike() {
+        use std::hash::BuildHasher;
+        let state = std::collections::hash_map::RandomState::new();
+        let long = "Group-".repeat(20);
+        for (a, b) in [
+            ("ABC", "abc"),
+            ("\u{212A}elvin", "kelvin"),
+            ("ÉTÉ", "été"),
+            (&long[..], &long.to_lowercase()[..]),
+        ] {
+            assert!(Caseless(a) == Caseless(b), "{a} {b}");
+            assert_eq!(
+                state.hash_one(Caseless(a)),
+                state.hash_one(Caseless(b)),
+                "{a} {b}"
+            );
+        }
+        assert!(Caseless("abc") != Caseless("abd"));
     }
 
     #[test]
