@@ -51,6 +51,11 @@ enum Task {
         /// What to measure.
         #[arg(value_enum)]
         target: BenchTarget,
+        /// `batch` only: count the client's instructions per item under
+        /// valgrind (callgrind), a figure that does not move with the
+        /// machine's load, instead of timing the phases.
+        #[arg(long)]
+        instructions: bool,
     },
     /// Check the codebase's own rules.
     Tidy,
@@ -75,7 +80,12 @@ fn main() -> ExitCode {
         Task::SetupLab(options) => lab::setup_lab(&options),
         Task::Lab { action } => lab::run(action),
         Task::Tenant { action } => tenant::run(action),
-        Task::Bench { target: BenchTarget::Tenant } => {
+        Task::Bench { target: BenchTarget::Tenant, instructions: true } => {
+            Err(anyhow::anyhow!(
+                "--instructions counts the batch client's: use `bench batch`"
+            ))
+        }
+        Task::Bench { target: BenchTarget::Tenant, .. } => {
             run_command(Command::new(cargo()).current_dir(root()).args([
                 "bench",
                 "--quiet",
@@ -85,7 +95,9 @@ fn main() -> ExitCode {
                 "load",
             ]))
         }
-        Task::Bench { target: BenchTarget::Batch } => bench_batch(),
+        Task::Bench { target: BenchTarget::Batch, instructions } => {
+            bench_batch(instructions)
+        }
         Task::MsalCheck => tenant::msal_check(),
         Task::Docs(options) => docs::run(&root(), &options),
         Task::Tidy => tidy::check(&root()).map(|problems| {
@@ -134,8 +146,10 @@ pub fn run_command(cmd: &mut Command) -> anyhow::Result<()> {
 }
 
 /// Builds the release `graphlab` (the emulator runs as its own process) and
-/// runs the batch client's benchmark against it.
-fn bench_batch() -> anyhow::Result<()> {
+/// runs the batch client's benchmark against it; with `instructions`, runs
+/// the batched phase once under callgrind and prints the client's
+/// instructions per item.
+fn bench_batch(instructions: bool) -> anyhow::Result<()> {
     run_command(Command::new(cargo()).current_dir(root()).args([
         "build",
         "--quiet",
@@ -144,14 +158,49 @@ fn bench_batch() -> anyhow::Result<()> {
         "graphlab-cli",
     ]))?;
     let bin = root().join("target").join("release").join("graphlab");
-    run_command(
-        Command::new(cargo()).current_dir(root()).env("GRAPHLAB_BIN", bin).args([
+    let mut bench = Command::new(cargo());
+    bench.current_dir(root()).env("GRAPHLAB_BIN", bin);
+    if !instructions {
+        return run_command(bench.args([
             "bench",
             "--quiet",
             "-p",
             "graphlab-batch",
             "--bench",
             "client",
-        ]),
-    )
+        ]));
+    }
+    let found = Command::new("valgrind").arg("--version").output();
+    if !found.is_ok_and(|o| o.status.success()) {
+        bail!("--instructions needs valgrind (apt-get install valgrind)");
+    }
+    let out = root().join("target").join("callgrind.bench-batch.out");
+    let runner = format!(
+        "target.'cfg(all())'.runner = ['valgrind', '--tool=callgrind', \
+         '--collect-atstart=no', '--toggle-collect=*run_measured*', \
+         '--callgrind-out-file={}']",
+        out.display()
+    );
+    let _ = std::fs::remove_file(&out);
+    run_command(
+        bench
+            .env("GRAPHLAB_BENCH_CALLGRIND", "1")
+            .env("GRAPHLAB_BENCH_ONLY_BATCHED", "1")
+            .env("GRAPHLAB_BENCH_REPEATS", "1")
+            .args(["--config", &runner])
+            .args(["bench", "--quiet", "-p", "graphlab-batch", "--bench", "client"]),
+    )?;
+    let text = std::fs::read_to_string(&out)
+        .with_context(|| format!("reading {}", out.display()))?;
+    let total: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("totals:"))
+        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+        .with_context(|| format!("no instruction total in {}", out.display()))?;
+    println!(
+        "client instructions per item, 10,000 GETs via $batch (callgrind, \
+         deterministic): {:.0}",
+        total as f64 / 10_000.0
+    );
+    Ok(())
 }
