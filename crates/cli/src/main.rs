@@ -102,3 +102,86 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Walks the command tree: leaf commands as `graphlab a b`, long options.
+    fn walk(
+        cmd: &clap::Command,
+        path: &str,
+        leaves: &mut Vec<String>,
+        longs: &mut Vec<(String, String)>,
+    ) {
+        for arg in cmd.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                longs.push((path.to_owned(), long.to_owned()));
+            }
+        }
+        let mut subs = cmd.get_subcommands().peekable();
+        if subs.peek().is_none() {
+            leaves.push(path.to_owned());
+        }
+        for sub in subs {
+            walk(sub, &format!("{path} {}", sub.get_name()), leaves, longs);
+        }
+    }
+
+    /// The book's CLI reference is written for readers, by hand; this keeps it
+    /// true: every command and every long option of `graphlab` is on the
+    /// page, and every option the page names exists.
+    #[test]
+    fn the_cli_reference_names_every_command_and_option_and_no_other() {
+        let page = include_str!("../../../docs/src/cli-reference.md");
+        let (mut leaves, mut longs) = (Vec::new(), Vec::new());
+        walk(&Cli::command(), "graphlab", &mut leaves, &mut longs);
+        // `--out` as a word: not the start of `--output`.
+        let mentions = |option: &str| {
+            page.match_indices(option).any(|(at, _)| {
+                !page[at + option.len()..]
+                    .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+            })
+        };
+        let mut missing: Vec<String> = leaves
+            .iter()
+            .filter(|leaf| !page.contains(&format!("`{leaf}")))
+            .cloned()
+            .collect();
+        missing.extend(
+            longs
+                .iter()
+                .filter(|(_, long)| !mentions(&format!("--{long}")))
+                .map(|(path, long)| format!("{path} --{long}")),
+        );
+        assert!(
+            missing.is_empty(),
+            "docs/src/cli-reference.md does not mention: {missing:#?}"
+        );
+        let known: BTreeSet<&str> = longs
+            .iter()
+            .map(|(_, long)| long.as_str())
+            .chain(["help", "version"])
+            .collect();
+        let named: BTreeSet<&str> = page
+            .split("--")
+            .skip(1)
+            .map(|rest| {
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .filter(|name| name.starts_with(|c: char| c.is_ascii_lowercase()))
+            .collect();
+        let unknown: Vec<&&str> = named.difference(&known).collect();
+        assert!(
+            unknown.is_empty(),
+            "docs/src/cli-reference.md names options graphlab does not have: {unknown:?}"
+        );
+    }
+}
