@@ -21,10 +21,12 @@ pub(crate) struct Shared {
 impl Shared {
     /// `part`, which should be a slice of `text` (it is copied otherwise).
     pub(crate) fn within(text: &Arc<String>, part: &str) -> Shared {
+        // A `str` whose bytes lie inside `text`'s is a slice of it (two
+        // allocations do not overlap), on character boundaries: comparing
+        // addresses is enough, no need to compare the bytes.
         let base = text.as_ptr() as usize;
-        let at = part.as_ptr() as usize;
-        match at.checked_sub(base) {
-            Some(start) if text.get(start..start + part.len()) == Some(part) => {
+        match (part.as_ptr() as usize).checked_sub(base) {
+            Some(start) if start + part.len() <= text.len() => {
                 Shared { text: Arc::clone(text), start, end: start + part.len() }
             }
             _ => Shared::copy(part),
@@ -311,5 +313,30 @@ impl Outcome {
             }
             Outcome::NotSent { reason } => format!("not sent: {reason}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slice_of_the_text_is_shared_and_anything_else_copied() {
+        let text = Arc::new(r#"{"id":"é1","body":{}}"#.to_owned());
+        let inside = Shared::within(&text, &text[7..10]);
+        assert_eq!(inside.as_str(), "é1");
+        assert!(Arc::ptr_eq(&inside.text, &text), "no copy");
+        let elsewhere = "é1".to_owned();
+        let outside = Shared::within(&text, &elsewhere);
+        assert_eq!(outside.as_str(), "é1");
+        assert!(!Arc::ptr_eq(&outside.text, &text));
+        // Lazily read headers, compared by what they hold.
+        let raw = Arc::new(r#"{"Location":"/x","Retry-After":"2"}"#.to_owned());
+        let headers = Headers::raw(Shared::within(&raw, raw.as_str()));
+        assert_eq!(headers.get("retry-after"), Some("2"));
+        let pairs =
+            vec![("Location".into(), "/x".into()), ("Retry-After".into(), "2".into())];
+        assert_eq!(headers, Headers::from_pairs(pairs));
+        assert_eq!(format!("{headers:?}"), r#"{"Location": "/x", "Retry-After": "2"}"#);
     }
 }
