@@ -46,7 +46,8 @@ impl Shared {
 
 /// A JSON body kept as its text (a slice of the `$batch` answer, shared)
 /// until asked for, so that a job of many items costs no JSON trees and no
-/// copies for bodies nobody reads.
+/// copies for bodies nobody reads. The answer's text lives as long as any
+/// body or headers read from it (about 12 KB for 20 answers of a user).
 #[derive(Clone)]
 pub struct JsonText(Shared);
 
