@@ -59,29 +59,22 @@ impl Eq for Caseless<'_> {}
 
 impl Hash for Caseless<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // The UTF-8 of the lower-case text, in chunks: equal ids, equal chunks.
+        // The UTF-8 of the lower-case text, written in chunks cut at the same
+        // places for equal ids.
         let mut buf = [0u8; 64];
         let mut len = 0;
-        if self.0.is_ascii() {
-            // The same bytes, chunked the same way, as the loop below.
-            for b in self.0.bytes() {
-                if len + 4 > buf.len() {
-                    state.write(&buf[..len]);
-                    len = 0;
-                }
-                buf[len] = b.to_ascii_lowercase();
-                len += 1;
-            }
-            state.write(&buf[..len]);
-            state.write_u8(0xff);
-            return;
-        }
-        for c in self.lower() {
+        let mut put = |c: char| {
             if len + 4 > buf.len() {
                 state.write(&buf[..len]);
                 len = 0;
             }
             len += c.encode_utf8(&mut buf[len..]).len();
+        };
+        if self.0.is_ascii() {
+            // Quicker, and the same characters as `lower`.
+            self.0.bytes().for_each(|b| put(char::from(b.to_ascii_lowercase())));
+        } else {
+            self.lower().for_each(put);
         }
         state.write(&buf[..len]);
         state.write_u8(0xff);
