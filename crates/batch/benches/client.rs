@@ -49,6 +49,40 @@ fn status_mib(key: &str) -> f64 {
 
 const CONCURRENCY: usize = 4;
 
+/// `GET /me?n=i` for i in 0..n, one request at a time on each of
+/// `CONCURRENCY` connections; returns how many succeeded.
+async fn one_by_one(http: &reqwest::Client, url: &str, token: &str, n: usize) -> usize {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (http, next, url, token) =
+            (http.clone(), next.clone(), url.to_owned(), token.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return ok;
+                }
+                let r = http
+                    .get(format!("{url}/v1.0/me?n={i}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let _ = r.bytes().await;
+                ok += usize::from(status.is_success());
+            }
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += t.await.unwrap();
+    }
+    ok
+}
+
 /// One run of the client, in a function of its own (and its own
 /// `block_on`) so that callgrind counts exactly what runs inside:
 /// `--toggle-collect=*run_measured*`.
@@ -167,35 +201,8 @@ fn main() {
         // 2. The same 10,000 one by one, same concurrency.
         let http =
             reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap();
-        let next = Arc::new(AtomicUsize::new(0));
         let (cpu, t) = (cpu_secs(), Instant::now());
-        let mut tasks = Vec::new();
-        for _ in 0..CONCURRENCY {
-            let (http, next, url, token) =
-                (http.clone(), next.clone(), url.clone(), token.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut ok = 0usize;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= 10_000 {
-                        return ok;
-                    }
-                    let r = http
-                        .get(format!("{url}/v1.0/me?n={i}"))
-                        .bearer_auth(&token)
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = r.status();
-                    let _ = r.bytes().await;
-                    ok += usize::from(status.is_success());
-                }
-            }));
-        }
-        let mut ok = 0;
-        for t in tasks {
-            ok += t.await.unwrap();
-        }
+        let ok = one_by_one(&http, &url, &token, 10_000).await;
         let (wall, cpu_used) = (t.elapsed().as_secs_f64(), cpu_secs() - cpu);
         assert_eq!(ok, 10_000);
         println!(
@@ -224,27 +231,8 @@ fn main() {
         let report = client.run(items).await.unwrap();
         assert!(report.all_succeeded());
         let batched = t.elapsed().as_secs_f64();
-        let next = Arc::new(AtomicUsize::new(0));
         let t = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..CONCURRENCY {
-            let (http, next, url, token) =
-                (http.clone(), next.clone(), url.clone(), token.clone());
-            tasks.push(tokio::spawn(async move {
-                while next.fetch_add(1, Ordering::Relaxed) < 2_000 {
-                    let r = http
-                        .get(format!("{url}/v1.0/me"))
-                        .bearer_auth(&token)
-                        .send()
-                        .await
-                        .unwrap();
-                    let _ = r.bytes().await;
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
+        assert_eq!(one_by_one(&http, &url, &token, 2_000).await, 2_000);
         let single = t.elapsed().as_secs_f64();
         println!(
             "{:<34} {:>9.2} {:>12}\n{:<34} {:>9.2} {:>12}\n  with 20 ms round trips $batch was {:.1}x faster",

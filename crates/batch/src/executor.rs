@@ -513,14 +513,13 @@ fn read_page(
             WireId::Borrowed(id) => Shared::within(&text, id),
             WireId::Owned(id) => Shared::copy(&id),
         };
+        // `null` reads as `None`.
         let headers = match answer.headers {
-            Some(raw) if raw.get() != "null" => {
-                Headers::raw(Shared::within(&text, raw.get()))
-            }
-            _ => Headers::default(),
+            Some(raw) => Headers::raw(Shared::within(&text, raw.get())),
+            None => Headers::default(),
         };
         let body = match answer.body.map(RawValue::get) {
-            None | Some("null") => ResponseBody::Empty,
+            None => ResponseBody::Empty,
             // A string body with a non-JSON content type is base64.
             Some(raw)
                 if raw.starts_with('"')
