@@ -15,7 +15,7 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 
 use crate::{
-    cargo, root, run_command,
+    cargo_command, root, run_command,
     tenant::{self, TenantOptions},
 };
 
@@ -82,7 +82,7 @@ struct Row {
 
 /// Builds `graphlab` and the lab steps.
 pub fn build_binaries() -> anyhow::Result<()> {
-    run_command(Command::new(cargo()).current_dir(root()).args([
+    run_command(cargo_command().args([
         "build",
         "--quiet",
         "-p",
@@ -94,8 +94,7 @@ pub fn build_binaries() -> anyhow::Result<()> {
 }
 
 fn step_binary(name: &str) -> PathBuf {
-    root()
-        .join("target")
+    crate::cargo_target_dir()
         .join("debug")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }

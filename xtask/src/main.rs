@@ -86,7 +86,7 @@ fn main() -> ExitCode {
             ))
         }
         Task::Bench { target: BenchTarget::Tenant, .. } => {
-            run_command(Command::new(cargo()).current_dir(root()).args([
+            run_command(cargo_command().args([
                 "bench",
                 "--quiet",
                 "-p",
@@ -126,8 +126,52 @@ pub fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// Where cargo puts what it builds: `$CARGO_TARGET_DIR` (relative to the
+/// workspace root, as cargo reads it) or `target/`. Worktrees that share one
+/// target directory find their binaries there.
+pub fn cargo_target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root().join(dir),
+        _ => root().join("target"),
+    }
+}
+
+/// The cargo that runs this xtask (`$CARGO`), else the one on `PATH`.
 pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Variables that `cargo run` sets for the program it runs (this xtask) and
+/// that describe *this* package. A cargo started with them passes them on to
+/// every build script it runs, and build scripts that watch one of them
+/// (ring's watches `CARGO_MANIFEST_DIR`) look dirty: each switch between
+/// `cargo xtask ...` and a plain `cargo ...` would rebuild ring, rustls and
+/// everything above them. Source: cargo's "Environment variables Cargo sets
+/// for crates".
+const CARGO_RUN_VARIABLES: &[&str] = &[
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_MANIFEST_LINKS",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "CARGO_TARGET_TMPDIR",
+    "OUT_DIR",
+];
+
+/// A `cargo` command in the workspace root, with the environment a shell
+/// would give it: none of the variables `cargo run` set for this xtask.
+pub fn cargo_command() -> Command {
+    let mut command = Command::new(cargo());
+    command.current_dir(root());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_") || CARGO_RUN_VARIABLES.contains(&key.as_ref()) {
+            command.env_remove(key.as_ref());
+        }
+    }
+    command
 }
 
 /// Runs a command, echoing it as `> cmd`; a failure becomes an error.
@@ -150,16 +194,16 @@ pub fn run_command(cmd: &mut Command) -> anyhow::Result<()> {
 /// the batched phase once under callgrind and prints the client's
 /// instructions per item.
 fn bench_batch(instructions: bool) -> anyhow::Result<()> {
-    run_command(Command::new(cargo()).current_dir(root()).args([
+    run_command(cargo_command().args([
         "build",
         "--quiet",
         "--release",
         "-p",
         "graphlab-cli",
     ]))?;
-    let bin = root().join("target").join("release").join("graphlab");
-    let mut bench = Command::new(cargo());
-    bench.current_dir(root()).env("GRAPHLAB_BIN", bin);
+    let bin = cargo_target_dir().join("release").join("graphlab");
+    let mut bench = cargo_command();
+    bench.env("GRAPHLAB_BIN", bin);
     if !instructions {
         return run_command(bench.args([
             "bench",

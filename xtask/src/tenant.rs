@@ -119,7 +119,7 @@ pub fn health_line(options: &TenantOptions) -> anyhow::Result<String> {
 
 /// Builds the debug `graphlab` binary.
 pub fn build_graphlab() -> anyhow::Result<()> {
-    crate::run_command(Command::new(crate::cargo()).current_dir(root()).args([
+    crate::run_command(crate::cargo_command().args([
         "build",
         "--quiet",
         "-p",
@@ -128,8 +128,7 @@ pub fn build_graphlab() -> anyhow::Result<()> {
 }
 
 pub fn binary() -> PathBuf {
-    root()
-        .join("target")
+    crate::cargo_target_dir()
         .join("debug")
         .join(format!("graphlab{}", std::env::consts::EXE_SUFFIX))
 }
