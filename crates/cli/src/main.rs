@@ -9,6 +9,7 @@
 mod account;
 mod batch;
 mod connector;
+mod flow;
 mod graph;
 mod options;
 mod tenant;
@@ -40,6 +41,9 @@ enum Command {
     /// Export the lab's custom connector package or validate one, offline.
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
+    /// Run the lab's flows locally: run, runs, show, eval.
+    #[command(subcommand)]
+    Flow(flow::FlowCommand),
     /// Send one request to Microsoft Graph and print the answer.
     Graph(graph::GraphArgs),
     /// Show which identity platform and Graph the commands will use.
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
             Command::Graph(args) => graph::run(&cli.global, args).await,
             Command::Batch(cmd) => batch::run(&cli.global, cmd).await,
             Command::Connector(cmd) => connector::run(cmd),
+            Command::Flow(cmd) => flow::run(&cli.global, cmd).await,
             Command::Login(args) => account::login(&cli.global, args).await,
             Command::Logout(args) => account::logout(&cli.global, args).await,
             Command::Whoami => account::whoami(&cli.global).await,

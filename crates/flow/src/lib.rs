@@ -2,8 +2,30 @@
 //! executed locally with Logic Apps' documented semantics.
 //!
 //! - [`expr`]: the Workflow Definition Language's expressions (`@expr`,
-//!   `@{expr}` interpolation, `@@` escapes) and every function of
-//!   Microsoft's expression functions reference that returns JSON.
+//!   `@{expr}` interpolation, `@@` escapes) and the functions of
+//!   Microsoft's expression functions reference that return JSON.
+//! - [`definition`]: the definition model, read from any of the shapes a
+//!   flow is exported in (bare, Power Automate, Logic Apps, ARM template).
+//! - [`engine`]: runs a definition: `runAfter`, concurrency, the actions,
+//!   retry policies, one clock.
+//! - [`connector`]: the custom connector packages connector actions call.
+//! - [`run`]: what a run produced; [`history`]: runs kept in SQLite.
+//!
+//! The crate knows nothing of the emulator: connector actions go to the
+//! Graph URL it is given, with the token a `graphlab_auth::TokenProvider`
+//! gives.
 #![deny(missing_docs)]
 
+pub mod connector;
+pub mod context;
+pub mod definition;
+pub mod duration;
+pub mod engine;
 pub mod expr;
+pub mod history;
+pub mod run;
+pub mod trigger;
+
+pub use definition::{Status, Workflow, load};
+pub use engine::{Engine, EngineError, RunOptions};
+pub use run::Run;

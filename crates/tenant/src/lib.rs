@@ -58,6 +58,35 @@ use store::{Col, Store};
 /// Default delay before a new group can get a team, like Graph's replication.
 pub const DEFAULT_REPLICATION_DELAY: Duration = Duration::from_secs(3);
 
+/// Where the emulator reads the time for the replication delay: the system
+/// clock, or a function a test gives so that the emulator and the code under
+/// test share one clock (a test moves it instead of sleeping).
+#[derive(Clone)]
+pub struct Now(Arc<dyn Fn() -> std::time::SystemTime + Send + Sync>);
+
+impl Now {
+    /// The system clock.
+    pub fn system() -> Now {
+        Now(Arc::new(std::time::SystemTime::now))
+    }
+
+    /// A clock read through `f`.
+    pub fn from_fn(f: impl Fn() -> std::time::SystemTime + Send + Sync + 'static) -> Now {
+        Now(Arc::new(f))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub(crate) fn millis(&self) -> u64 {
+        (self.0)().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    }
+}
+
+impl std::fmt::Debug for Now {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Now")
+    }
+}
+
 /// How to open a tenant.
 #[derive(Debug, Clone)]
 pub struct TenantConfig {
@@ -72,6 +101,8 @@ pub struct TenantConfig {
     pub unattended: Option<String>,
     /// Seconds a device-code client must wait between polls.
     pub device_poll_interval: u64,
+    /// The clock behind the replication delay.
+    pub now: Now,
 }
 
 impl TenantConfig {
@@ -83,12 +114,19 @@ impl TenantConfig {
             chaos: ChaosConfig::default(),
             unattended: None,
             device_poll_interval: 5,
+            now: Now::system(),
         }
     }
 
     /// A tenant persisted in `dir` (created if missing).
     pub fn persistent(dir: impl Into<PathBuf>) -> TenantConfig {
         TenantConfig { state_dir: Some(dir.into()), ..TenantConfig::in_memory() }
+    }
+
+    /// Reads the time for the replication delay from `now`.
+    pub fn clock(mut self, now: Now) -> TenantConfig {
+        self.now = now;
+        self
     }
 
     /// Sets the replication delay.
@@ -211,6 +249,7 @@ pub(crate) struct TenantState {
     pub(crate) verified: token::VerifiedCache,
     pub(crate) tenant_id: String,
     pub(crate) replication_delay: Duration,
+    pub(crate) now: Now,
     pub(crate) chaos: chaos::Chaos,
     pub(crate) stats: Stats,
     pub(crate) tls: std::sync::atomic::AtomicBool,
@@ -284,6 +323,7 @@ impl Tenant {
             verified: token::VerifiedCache::default(),
             tenant_id: seed::TENANT_ID.to_owned(),
             replication_delay: config.replication_delay,
+            now: config.now.clone(),
             chaos: chaos::Chaos::new(config.chaos.clone()),
             stats: Stats::default(),
             tls: std::sync::atomic::AtomicBool::new(false),

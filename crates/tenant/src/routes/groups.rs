@@ -1,6 +1,5 @@
 //! Groups, their teams and channels, and group notebooks.
 
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::{
     Json,
@@ -29,10 +28,6 @@ const GROUP_PROPS: &[(&str, Kind)] = &[
     ("groupTypes", Kind::StrArray),
     ("visibility", Kind::OptStr),
 ];
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
 
 /// A mail nickname Exchange accepts: ASCII, no spaces or reserved characters.
 fn valid_nickname(nick: &str) -> bool {
@@ -100,7 +95,7 @@ pub async fn create(
         return Err(invalid_value("securityEnabled", "Group"));
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let ready_at = now_ms() + ctx.tenant.0.replication_delay.as_millis() as u64;
+    let ready_at = ctx.tenant.0.now.millis() + ctx.tenant.0.replication_delay.as_millis() as u64;
     let mail = format!("{nick}@{TENANT_DOMAIN}");
     let group = json!({
         "id": id,
@@ -257,7 +252,7 @@ pub async fn put_team(
     }
     let team = ctx.tenant.0.store.write(|tx| {
         let mut group = tx.get(Col::Groups, &id).ok_or_else(|| GraphError::resource_not_found(&id))?;
-        if group["_readyAtMs"].as_u64().is_some_and(|ready| now_ms() < ready) {
+        if group["_readyAtMs"].as_u64().is_some_and(|ready| ctx.tenant.0.now.millis() < ready) {
             return Err(GraphError::new(
                 StatusCode::NOT_FOUND,
                 "NotFound",
