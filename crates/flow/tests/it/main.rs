@@ -1,0 +1,5 @@
+//! graphlab-flow's expression language: the functions reference's own
+//! examples, parsing and printing properties, errors, templates.
+
+mod common;
+mod templates;
