@@ -1,6 +1,10 @@
-//! graphlab-flow's integration tests: the lab's flows against the emulator
-//! over real HTTP, on a virtual clock that the emulator shares.
+//! graphlab-flow's integration tests: the expression language (the
+//! functions reference's own examples, parsing and printing properties,
+//! errors, templates) and the lab's flows against the emulator over real
+//! HTTP, on a virtual clock that the emulator shares.
 
+mod common;
 mod engine;
 mod lab_flows;
 mod support;
+mod templates;
