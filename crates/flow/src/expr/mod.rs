@@ -48,3 +48,15 @@ pub const MAX_JSON_DEPTH: usize = 128;
 pub fn evaluate(expr: &Expr, scope: &dyn Scope) -> Result<serde_json::Value, ExprError> {
     eval::evaluate(expr, scope)
 }
+
+/// Calls a function on arguments that are already values, as the
+/// designer's condition objects do (`{"equals": ["@body('A')", 201]}`).
+pub fn call_function(
+    name: &str,
+    args: Vec<serde_json::Value>,
+    scope: &dyn Scope,
+) -> Result<serde_json::Value, ExprError> {
+    let function = functions::check_call(name, args.len())?;
+    let mut call = functions::Call { name: function.name, args, scope };
+    (function.imp)(&mut call)
+}
