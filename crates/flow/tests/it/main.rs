@@ -2,4 +2,7 @@
 //! examples, parsing and printing properties, errors, templates.
 
 mod common;
+mod conformance;
+mod reference_examples;
+mod syntax;
 mod templates;
