@@ -3,6 +3,7 @@
 
 mod common;
 mod conformance;
+mod functions;
 mod reference_examples;
 mod syntax;
 mod templates;

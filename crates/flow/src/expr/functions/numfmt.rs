@@ -24,13 +24,48 @@ pub(crate) fn format(n: Num, format: &str, c: &Culture) -> Option<String> {
     Some(custom(n.as_f64(), format, c))
 }
 
-/// Fixed-point digits of |x| with `decimals` digits after the point.
+/// Fixed-point digits of |x| with `decimals` digits after the point,
+/// rounded half away from zero as .NET rounds (Rust's formatting rounds
+/// exact ties to even: 1234.5 with no decimals is 1235 in .NET).
 fn fixed(x: f64, decimals: usize) -> (String, String) {
-    let s = format!("{:.*}", decimals.min(100), x.abs());
+    let decimals = decimals.min(100);
+    let x = x.abs();
+    // A tie's exact expansion ends with the 5 at `decimals + 1`.
+    let long = format!("{:.*}", decimals + 40, x);
+    let cut = long.find('.').map(|p| p + 1 + decimals).unwrap_or(long.len());
+    let tail = &long[cut..];
+    let s = if tail.starts_with('5') && tail[1..].bytes().all(|b| b == b'0') {
+        round_up(&long[..cut])
+    } else {
+        format!("{:.*}", decimals, x)
+    };
+    let s = s.trim_end_matches('.').to_string();
     match s.split_once('.') {
         Some((i, f)) => (i.to_string(), f.to_string()),
         None => (s, String::new()),
     }
+}
+
+/// Adds one unit in the last place to a decimal text (`"1.29"` → `"1.30"`).
+fn round_up(text: &str) -> String {
+    let mut digits: Vec<u8> = text.bytes().collect();
+    let mut i = digits.len();
+    loop {
+        if i == 0 {
+            digits.insert(0, b'1');
+            break;
+        }
+        i -= 1;
+        match digits[i] {
+            b'.' => continue,
+            b'9' => digits[i] = b'0',
+            d => {
+                digits[i] = d + 1;
+                break;
+            }
+        }
+    }
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 fn group(int: &str, sep: char) -> String {
