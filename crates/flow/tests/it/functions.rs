@@ -246,3 +246,71 @@ fn workflow_functions_read_the_scope() {
         Template::parse("@variables('missing')").unwrap().evaluate(&scope).unwrap_err();
     assert_eq!(e.column(), Some(2));
 }
+
+mod fuzz {
+    //! Every function, called with random arguments, answers a value or
+    //! an evaluation error, never a panic.
+
+    use graphlab_flow::expr::{Expr, evaluate, function_arity, function_names};
+    use proptest::prelude::*;
+
+    use crate::common::TestScope;
+
+    fn literal() -> impl Strategy<Value = Expr> {
+        let text = prop_oneof![
+            ".{0,12}",
+            r"[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}( [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?",
+            r"[yMdHhmsfFtzK:/. '\\%-]{0,10}",
+            r"(https?|data):[a-z0-9/.:?&=%;,+]{0,20}",
+            r"[-+(]?[0-9,.]{0,8}[eE]?[-+)]?",
+            Just("Pacific Standard Time".to_string()),
+            Just("Day".to_string()),
+            Just("fr-FR".to_string()),
+        ];
+        prop_oneof![
+            Just(Expr::Null),
+            any::<bool>().prop_map(Expr::Bool),
+            prop_oneof![any::<i64>(), -100i64..100].prop_map(Expr::Int),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Expr::Float),
+            text.prop_map(Expr::String),
+            text_json().prop_map(|t| Expr::Call {
+                name: "json".into(),
+                args: vec![Expr::String(t)]
+            }),
+        ]
+    }
+
+    fn text_json() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("[]".to_string()),
+            Just("{}".to_string()),
+            Just(r#"[3, 1, "a", null]"#.to_string()),
+            Just(r#"[{"k": 2}, {"k": 1}]"#.to_string()),
+            Just(r#"{"a": 1, "$content": "aGk="}"#.to_string()),
+            Just(r#"{"$multipart": [{"body": 1}]}"#.to_string()),
+        ]
+    }
+
+    fn call() -> impl Strategy<Value = Expr> {
+        let names: Vec<&'static str> = function_names().collect();
+        (prop::sample::select(names), prop::collection::vec(literal(), 0..5)).prop_map(
+            |(name, mut args)| {
+                let (min, max) = function_arity(name).unwrap_or((0, Some(0)));
+                while args.len() < min {
+                    args.push(Expr::Int(1));
+                }
+                args.truncate(max.unwrap_or(usize::MAX));
+                Expr::Call { name: name.to_string(), args }
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+        #[test]
+        fn functions_never_panic(expr in call()) {
+            let _ = evaluate(&expr, &TestScope::default());
+        }
+    }
+}

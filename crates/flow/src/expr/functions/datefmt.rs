@@ -493,7 +493,7 @@ pub(crate) fn parse_exact(s: &str, fmt: &str, c: &Culture) -> Option<Stamp> {
             .enumerate()
             .filter(|(_, n)| rest.starts_with(&n.to_lowercase()))
             .max_by_key(|(_, n)| n.len())?;
-        *j += name.chars().count();
+        *j = (*j + name.chars().count()).min(t.len());
         Some(k as u32)
     };
     while i < p.len() {
@@ -544,11 +544,7 @@ pub(crate) fn parse_exact(s: &str, fmt: &str, c: &Culture) -> Option<Stamp> {
                 } else {
                     return None;
                 }
-                j += if n == 1 {
-                    1
-                } else {
-                    c.am.chars().count().min(rest.chars().count())
-                };
+                j = (j + if n == 1 { 1 } else { c.am.chars().count() }).min(t.len());
             }
             'K' | 'z' => {
                 if t.get(j) == Some(&'Z') {
