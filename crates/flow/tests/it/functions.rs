@@ -207,6 +207,10 @@ fn collections_and_objects() {
     assert_eq!(ok("uriHost('https://user@Contoso.com:99/x')"), json!("contoso.com"));
     assert_eq!(ok("uriPath('https://contoso.com')"), json!("/"));
     assert_eq!(eval("uriHost('not a uri')").unwrap_err().kind(), ErrorKind::Evaluation);
+    assert_eq!(ok("base64ToString(base64ToBinary('aGk='))"), json!("hi"));
+    // XML functions parse (definitions using them load) but do not run.
+    let e = eval("xpath(xml('<a/>'), '/a')").unwrap_err();
+    assert!(e.message().contains("not supported"), "{e}");
 }
 
 #[test]

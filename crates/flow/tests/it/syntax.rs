@@ -299,3 +299,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn every_function_of_the_reference_is_known() {
+    // The reference's alphabetical list (2025-10-06).
+    let reference = "action actions add addDays addHours addMinutes addProperty addSeconds \
+        addToTime and array base64 base64ToBinary base64ToString binary body bool chunk \
+        coalesce concat contains convertFromUtc convertTimeZone convertToUtc createArray \
+        dataUri dataUriToBinary dataUriToString dateDifference dayOfMonth dayOfWeek dayOfYear \
+        decimal decodeBase64 decodeDataUri decodeUriComponent div encodeUriComponent empty \
+        endsWith equals first float formatDateTime formDataMultiValues formDataValue \
+        formatNumber getFutureTime getPastTime greater greaterOrEquals guid if indexOf int \
+        isFloat isInt item items iterationIndexes json intersection join last lastIndexOf \
+        length less lessOrEquals listCallbackUrl max min mod mul multipartBody not nthIndexOf \
+        or outputs parameters parseDateTime rand range removeProperty replace result reverse \
+        setProperty skip slice sort split startOfDay startOfHour startOfMonth startsWith \
+        string sub substring subtractFromTime take ticks toLower toUpper trigger triggerBody \
+        triggerFormDataMultiValues triggerFormDataValue triggerMultipartBody triggerOutputs \
+        trim union uriComponent uriComponentToBinary uriComponentToString uriHost uriPath \
+        uriPathAndQuery uriPort uriQuery uriScheme utcNow variables workflow xml xpath";
+    let missing: Vec<&str> =
+        reference.split_whitespace().filter(|f| function_arity(f).is_none()).collect();
+    assert!(missing.is_empty(), "not supported: {missing:?}");
+    assert_eq!(
+        graphlab_flow::expr::function_names().count(),
+        reference.split_whitespace().count()
+    );
+}
