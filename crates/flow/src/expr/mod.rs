@@ -51,8 +51,9 @@
 //! modelled); dates know the cultures en, fr, es, de, it, pt, nl and is, and
 //! the Windows time zones of a built-in table (base offset and today's
 //! daylight-saving rule: US, EU, southern Australia, New Zealand, or none);
-//! `json()` accepts strict JSON only (Newtonsoft's single quotes and
-//! comments are errors).
+//! `json()` reads strict JSON and, as Newtonsoft does, single quotes,
+//! unquoted names, comments and trailing commas, but not Newtonsoft's
+//! date recognition or `NaN`.
 
 mod error;
 mod eval;
