@@ -4,7 +4,11 @@
 //! HTTP, on a virtual clock that the emulator shares.
 
 mod common;
+mod conformance;
 mod engine;
+mod functions;
 mod lab_flows;
+mod reference_examples;
 mod support;
+mod syntax;
 mod templates;

@@ -33,7 +33,16 @@ pub(super) const FUNCTIONS: &[Function] = &[
     f("decimal", 1, Some(1), decimal),
     f("json", 1, Some(1), json),
     f("string", 1, Some(1), string),
+    f("xml", 1, Some(1), not_supported),
+    f("xpath", 2, Some(2), not_supported),
 ];
+
+/// `xml()` and `xpath()` exist in the language (definitions that use them
+/// parse) but return XML, which this runtime does not model.
+fn not_supported(c: &mut Call) -> Result<Value, ExprError> {
+    Err(c
+        .error("is not supported by this runtime: XML values are not available locally."))
+}
 
 fn array(c: &mut Call) -> Result<Value, ExprError> {
     Ok(Value::Array(vec![c.take(0)]))
@@ -135,6 +144,11 @@ fn base64(c: &mut Call) -> Result<Value, ExprError> {
 }
 
 fn decode_base64(c: &Call) -> Result<Vec<u8>, ExprError> {
+    if let Value::Object(o) = c.arg(0)
+        && o.contains_key("$content")
+    {
+        return bytes(c, 0);
+    }
     let s = c.string(0)?;
     STANDARD.decode(s.trim()).map_err(|_| c.invalid(0, "is not a valid base64 string."))
 }
@@ -229,18 +243,22 @@ fn json(c: &mut Call) -> Result<Value, ExprError> {
         // The reference: "If the string is null, the function returns an
         // empty object."
         Value::Null => Ok(Value::Object(Map::new())),
-        Value::String(s) => serde_json::from_str::<Value>(&s).map_err(|e| {
-            ExprError::eval(format!(
-                "The template language function 'json' parameter is not valid. The provided \
-                 value '{}' cannot be parsed: {e}.",
-                truncate(&s)
-            ))
-        }),
+        Value::String(s) => serde_json::from_str::<Value>(&s)
+            .or_else(|e| super::lenient_json::parse(&s).map_err(|_| e))
+            .map_err(|e| {
+                ExprError::eval(format!(
+                    "The template language function 'json' parameter is not valid. The \
+                     provided value '{}' cannot be parsed: {e}.",
+                    truncate(&s)
+                ))
+            }),
         Value::Object(o) if o.contains_key("$content") => {
             c.args[0] = Value::Object(o);
             let b = bytes(c, 0)?;
             serde_json::from_slice(&b).map_err(|e| {
-                c.error(format!("parameter is not valid: the content cannot be parsed: {e}."))
+                c.error(format!(
+                    "parameter is not valid: the content cannot be parsed: {e}."
+                ))
             })
         }
         other => {

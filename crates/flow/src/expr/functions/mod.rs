@@ -11,12 +11,17 @@ use super::scope::Scope;
 
 mod collection;
 mod conversion;
+mod datefmt;
 mod datetime;
+mod lenient_json;
+mod locale;
 mod logical;
 mod math;
 mod number;
+mod numfmt;
 mod object;
 mod string;
+mod timezone;
 mod uri;
 mod workflow;
 
