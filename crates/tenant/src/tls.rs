@@ -7,18 +7,11 @@
 //! with rustls. Clients trust `tls-cert.pem`.
 
 use std::{
-    io::Write,
     net::SocketAddr,
     path::{Path, PathBuf},
     sync::Arc,
-    time::Duration,
 };
 
-use hyper_util::{
-    rt::{TokioExecutor, TokioIo},
-    server::{conn::auto, graceful::GracefulShutdown},
-    service::TowerToHyperService,
-};
 use tokio::{net::TcpListener, sync::oneshot};
 use tokio_rustls::{
     TlsAcceptor,
@@ -60,22 +53,9 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TlsError + '_ {
     move |source| TlsError::Io { path: path.display().to_string(), source }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, then rename), with
-/// `mode` on Unix.
+/// Writes `bytes` to `path` atomically, with `mode` on Unix.
 fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = options.open(&tmp).map_err(io_err(&tmp))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_err(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io_err(path))
+    crate::write_atomically(path, bytes, mode).map_err(io_err(path))
 }
 
 /// Makes the certificate in `dir` unless it is already there.
@@ -126,32 +106,11 @@ pub async fn serve_tls(
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     tenant.0.tls.store(true, std::sync::atomic::Ordering::Relaxed);
+    let timeouts = tenant.0.timeouts;
     let router = app(tenant);
-    let (tx, mut rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let graceful = GracefulShutdown::new();
-        loop {
-            tokio::select! {
-                _ = &mut rx => break,
-                accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let acceptor = acceptor.clone();
-                    let service = TowerToHyperService::new(router.clone());
-                    let watcher = graceful.watcher();
-                    tokio::spawn(async move {
-                        let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else {
-                            return;
-                        };
-                        let builder = auto::Builder::new(TokioExecutor::new());
-                        let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
-                        let _ = watcher.watch(connection.into_owned()).await;
-                    });
-                }
-            }
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
-        Ok(())
-    });
+    let (tx, rx) = oneshot::channel::<()>();
+    let task =
+        crate::server::spawn_server(listener, router, Some(acceptor), timeouts, rx);
     Ok((
         RunningTenant::new(
             format!("https://localhost:{}", local_addr.port()),
