@@ -227,11 +227,11 @@ mod slow {
         .await
     }
 
-    /// Writes one byte every 20 ms until the server closes the connection
-    /// or answers; returns what it answered and how long it took.
-    async fn trickle(stream: &mut TcpStream) -> (String, Duration) {
-        let start = Instant::now();
-        let deadline = start + Duration::from_secs(10);
+    /// Writes a byte, then waits up to 20 ms for the server, again and
+    /// again until the server closes the connection; returns what it
+    /// answered. Fails if the connection is still open at the deadline.
+    async fn trickle(stream: &mut TcpStream) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
         let mut answer = Vec::new();
         let mut buf = [0u8; 4096];
         while Instant::now() < deadline {
@@ -247,7 +247,7 @@ mod slow {
             }
         }
         assert!(Instant::now() < deadline, "the server kept the connection open");
-        (String::from_utf8_lossy(&answer).into_owned(), start.elapsed())
+        String::from_utf8_lossy(&answer).into_owned()
     }
 
     #[tokio::test]
@@ -258,9 +258,8 @@ mod slow {
             .write_all(b"GET /v1.0/me HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
             .await
             .unwrap();
-        let (answer, took) = trickle(&mut stream).await;
+        let answer = trickle(&mut stream).await;
         assert!(!answer.contains("200 OK"), "{answer}");
-        assert!(took >= SHORT, "closed after {took:?}");
         super::alive(&h).await;
     }
 
@@ -291,7 +290,7 @@ mod slow {
             h.token
         );
         stream.write_all(head.as_bytes()).await.unwrap();
-        let (answer, _) = trickle(&mut stream).await;
+        let answer = trickle(&mut stream).await;
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
         assert!(answer.contains("\"RequestTimeout\""), "{answer}");
         super::alive(&h).await;
