@@ -12,6 +12,7 @@ mod connector;
 mod graph;
 mod options;
 mod tenant;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ use options::Global;
 struct Cli {
     #[command(flatten)]
     global: Global,
+    #[command(flatten)]
+    trust: trust::TrustArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,6 +66,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Err(err) = trust::install(&cli.global, &cli.trust) {
+        eprintln!("graphlab: {err:#}");
+        return ExitCode::FAILURE;
+    }
     // The emulator serves on every core; the client commands are I/O-bound
     // and cheaper on one thread (no cross-thread wake-ups: `cargo xtask bench
     // batch` measured 13 µs of CPU per batched item on two workers, 8 on one).
