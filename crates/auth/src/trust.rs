@@ -1,10 +1,11 @@
 //! Which server certificates the workspace's HTTPS clients trust.
 //!
 //! Every client (this crate's, the batch client's, the CLI's and the lab
-//! steps') is built from [`Trust::client_builder`]: rustls with the
-//! platform's certificate store, which honours `SSL_CERT_FILE` and
-//! `SSL_CERT_DIR` (rustls-native-certs), plus Mozilla's roots bundled in
-//! the binary, plus any PEM file given with `--ca-cert FILE` or
+//! steps') is built from [`Trust::client_builder`]: rustls with Mozilla's
+//! roots bundled in the binary, plus the platform's certificate store (as
+//! rustls-native-certs reads it: when `SSL_CERT_FILE` or `SSL_CERT_DIR` is
+//! set, those files replace the platform's own list, which is what OpenSSL
+//! does too), plus any PEM file given with `--ca-cert FILE` or
 //! `GRAPHLAB_CA_CERT` ([`CA_CERT_ENV`]), plus the certificate of an
 //! emulator started with `--tls` from the lab directory
 //! ([`Trust::with_lab_emulator`]). Nothing turns verification off.

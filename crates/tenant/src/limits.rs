@@ -3,6 +3,13 @@
 //! batch, `$top` between 1 and 999 on directory objects); where it documents
 //! none, the emulator chooses one and says so (the book's emulator reference
 //! lists them all).
+//!
+//! Sources: "Use the Microsoft Graph API" (learn.microsoft.com/graph/use-the-api:
+//! write requests are limited to 4 MB); "Microsoft Graph error responses"
+//! (learn.microsoft.com/graph/errors: 413 Request Entity Too Large); Graph's
+//! known issues on query parameters (2,048 characters for some advanced
+//! queries, no general URL limit); "Combine multiple requests in one HTTP
+//! call" (20 requests per batch).
 
 use std::time::Duration;
 
