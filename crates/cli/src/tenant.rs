@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// state directory; its path is printed at start-up).
     #[arg(long)]
     tls: bool,
+    /// With --tls: also make the certificate valid for NAME, a host name or
+    /// an IP address trainees reach a classroom server by (repeatable).
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    tls_name: Vec<String>,
     /// Seconds device-code clients must wait between polls.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     device_poll_interval: u64,
@@ -130,9 +134,10 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
             None => std::env::temp_dir()
                 .join(format!("graphlab-tenant-tls-{}", std::process::id())),
         };
-        let (running, files) = graphlab_tenant::serve_tls(tenant, args.addr, &cert_dir)
-            .await
-            .with_context(|| format!("cannot serve HTTPS on {}", args.addr))?;
+        let (running, files) =
+            graphlab_tenant::serve_tls_for(tenant, args.addr, &cert_dir, &args.tls_name)
+                .await
+                .with_context(|| format!("cannot serve HTTPS on {}", args.addr))?;
         eprintln!(
             "graphlab: TLS certificate: {} (trust it in your client)",
             files.cert.display()

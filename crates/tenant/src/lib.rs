@@ -53,7 +53,10 @@ use serde_json::Value;
 pub use chaos::{ChaosConfig, FaultRule, RateLimit};
 pub use error::GraphError;
 pub use server::{RunningTenant, app, serve};
-pub use tls::{TlsError, TlsFiles, ensure_certificate, serve_tls};
+pub use tls::{
+    TlsError, TlsFiles, ensure_certificate, ensure_certificate_for, serve_tls,
+    serve_tls_for,
+};
 pub use token::{AccessClaims, GRAPH_APP_ID, GRAPH_RESOURCE, SigningKey};
 
 use store::{Col, Store};
