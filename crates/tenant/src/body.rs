@@ -28,7 +28,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
                 GraphError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "RequestEntityTooLarge",
-                    "The request body exceeds the maximum size of 4 MB.",
+                    "Maximum request length exceeded: the request body is over 4 MB.",
                 )
             } else {
                 GraphError::bad_request(format!(

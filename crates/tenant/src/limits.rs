@@ -9,7 +9,11 @@
 //! (learn.microsoft.com/graph/errors: 413 Request Entity Too Large); Graph's
 //! known issues on query parameters (2,048 characters for some advanced
 //! queries, no general URL limit); "Combine multiple requests in one HTTP
-//! call" (20 requests per batch).
+//! call" (20 requests per batch). Graph has answered an oversized request
+//! with the message "Maximum request length exceeded." (microsoft-graph-docs
+//! issue 85), which the 413 keeps. The codes of the 414, 431 and 408
+//! answers are the emulator's (HTTP's reason phrases in Graph's style, as
+//! `RequestEntityTooLarge` is): Microsoft documents none.
 
 use std::time::Duration;
 

@@ -160,7 +160,7 @@ async fn limits(State(tenant): State<Tenant>, request: Request, next: Next) -> R
             GraphError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RequestEntityTooLarge",
-                "The request body exceeds the maximum size of 4 MB.",
+                "Maximum request length exceeded: the request body is over 4 MB.",
             ),
             headers,
         );

@@ -183,6 +183,7 @@ async fn a_body_over_4_mb_is_a_413_and_a_batch_over_4_mb_too() {
         let answer = crate::read(response).await;
         graph_error(&answer, 413);
         assert_eq!(answer.code(), "RequestEntityTooLarge", "{path}");
+        assert!(answer.message().starts_with("Maximum request length exceeded"));
     }
     alive(&h).await;
 }
