@@ -72,6 +72,24 @@ pub struct LabArgs {
     /// Print one JSON document instead of readable lines.
     #[arg(long)]
     pub json: bool,
+    /// A CA certificate (PEM) to trust besides the system's store,
+    /// SSL_CERT_FILE and SSL_CERT_DIR.
+    #[arg(long, env = "GRAPHLAB_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// The certificates this run trusts (see `graphlab_auth::trust`), made the
+/// process's default for the sign-in and batch clients.
+fn trust(args: &LabArgs, emulated: bool) -> anyhow::Result<Arc<graphlab_auth::Trust>> {
+    let mut trust = graphlab_auth::Trust::default();
+    if let Some(path) = &args.ca_cert {
+        trust.add_pem_file(path)?;
+    }
+    if emulated {
+        trust = trust.with_lab_emulator(&args.lab_dir);
+    }
+    trust.install();
+    Ok(graphlab_auth::Trust::installed())
 }
 
 /// `.lab/lab.toml`: what the steps found out, for the steps after them.
@@ -168,7 +186,9 @@ impl Lab {
                 .or(saved.map(|t| t.tenant))
                 .unwrap_or_else(|| "organizations".to_owned()),
         };
-        let http = reqwest::Client::builder()
+        let emulated = target.authority != REAL_AUTHORITY || target.graph != REAL_GRAPH;
+        let http = trust(args, emulated)?
+            .client_builder()
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .context("cannot build the HTTP client")?;

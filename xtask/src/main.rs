@@ -11,6 +11,8 @@
 //! - `msal-check`: MSAL for Python signs in to the emulator over HTTPS.
 //! - `docs`: the book, English and French (`--check`, `--update-po`,
 //!   `--browser`, `--serve`).
+//! - `fuzz [--secs N]`: the fuzz targets of `crates/fuzz`, each for N
+//!   seconds, in release mode; a failing input is kept as a regression.
 
 mod docs;
 mod lab;
@@ -64,6 +66,15 @@ enum Task {
     MsalCheck,
     /// Build the book (English and French) into target/book.
     Docs(docs::DocsOptions),
+    /// Run the fuzz targets (crates/fuzz) longer than CI does, in release
+    /// mode; a failing input is saved under crates/fuzz/tests/regressions/.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        secs: u64,
+        /// Only the targets whose name contains this.
+        target: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -99,6 +110,7 @@ fn main() -> ExitCode {
             bench_batch(instructions)
         }
         Task::MsalCheck => tenant::msal_check(),
+        Task::Fuzz { secs, target } => fuzz(secs, target.as_deref()),
         Task::Docs(options) => docs::run(&root(), &options),
         Task::Tidy => tidy::check(&root()).map(|problems| {
             for p in &problems {
@@ -116,6 +128,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo test --release -p graphlab-fuzz` with each target given `secs`
+/// seconds; the targets print their case counts.
+fn fuzz(secs: u64, target: Option<&str>) -> anyhow::Result<()> {
+    let mut command = cargo_command();
+    command
+        .env("GRAPHLAB_FUZZ_SECS", secs.to_string())
+        .args(["test", "--release", "-p", "graphlab-fuzz", "--test", "fuzz", "--"])
+        .args(target)
+        .args(["--nocapture", "--test-threads", "1"]);
+    run_command(&mut command).context(
+        "a fuzz target failed: its input is saved under crates/fuzz/tests/regressions/ \
+         (commit it with the fix: it is replayed by every run)",
+    )
 }
 
 /// The workspace root.

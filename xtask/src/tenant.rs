@@ -107,9 +107,43 @@ pub fn probe(url: &str) -> anyhow::Result<Option<String>> {
     })
 }
 
+/// The admin routes' bearer secret, which the tenant writes (0600) into its
+/// state directory, `<lab-dir>/tenant/admin-secret`.
+fn admin_secret(options: &TenantOptions) -> anyhow::Result<String> {
+    let path = options.lab_dir().join("tenant").join("admin-secret");
+    let text = fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the admin secret {}", path.display()))?;
+    Ok(text.trim().to_owned())
+}
+
+/// `GET /_graphlab/stats` with the admin secret: "N requests, M $batch calls".
+fn stats(options: &TenantOptions) -> anyhow::Result<String> {
+    let secret = admin_secret(options)?;
+    let url = format!("{}/_graphlab/stats", options.url());
+    runtime()?.block_on(async {
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+        let answer = client.get(&url).bearer_auth(&secret).send().await?;
+        if !answer.status().is_success() {
+            bail!("{url} answered {}", answer.status());
+        }
+        let body: serde_json::Value = answer.json().await?;
+        Ok(format!(
+            "{} requests, {} $batch calls",
+            body["requests"].as_u64().unwrap_or(0),
+            body["batchCalls"].as_u64().unwrap_or(0)
+        ))
+    })
+}
+
 pub fn health_line(options: &TenantOptions) -> anyhow::Result<String> {
     match probe(&options.url())? {
-        Some(tid) => Ok(format!("ok: tenant {tid} at {}", options.url())),
+        Some(tid) => Ok(match stats(options) {
+            Ok(counts) => format!("ok: tenant {tid} at {} ({counts})", options.url()),
+            Err(e) => {
+                format!("ok: tenant {tid} at {} (no counters: {e:#})", options.url())
+            }
+        }),
         None => bail!(
             "no healthy tenant at {} (start it with `cargo xtask tenant start`)",
             options.url()

@@ -226,7 +226,7 @@ pub struct AuthClient {
     http: reqwest::Client,
 }
 
-fn claims_of(token: &str) -> Value {
+pub(crate) fn claims_of(token: &str) -> Value {
     token
         .split('.')
         .nth(1)
@@ -242,7 +242,8 @@ fn text(v: &Value, keys: &[&str]) -> String {
 impl AuthClient {
     /// A public client (no secret) of `authority` using `cache`.
     pub fn new(authority: Authority, client_id: &str, cache: TokenCache) -> AuthClient {
-        let http = reqwest::Client::builder()
+        let http = crate::Trust::installed()
+            .client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
             .build()
@@ -328,6 +329,9 @@ impl AuthClient {
         match e {
             RequestTokenError::ServerResponse(error) => {
                 AuthError::Server { status: 400, error: Box::new(error) }
+            }
+            RequestTokenError::Request(oauth2::HttpClientError::Reqwest(e)) => {
+                AuthError::Http { url, message: crate::trust::explain(&e) }
             }
             RequestTokenError::Request(e) => {
                 AuthError::Http { url, message: e.to_string() }
@@ -688,7 +692,7 @@ impl AuthClient {
     ) -> Result<T, AuthError> {
         let http_err = |e: reqwest::Error| AuthError::Http {
             url: url.to_owned(),
-            message: e.without_url().to_string(),
+            message: crate::trust::explain(&e),
         };
         let response = self.http.post(url).form(form).send().await.map_err(http_err)?;
         let status = response.status();

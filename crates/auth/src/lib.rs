@@ -17,10 +17,13 @@
 
 mod cache;
 mod client;
+#[doc(hidden)]
+pub mod fuzz;
 mod loopback;
 mod private_file;
 mod response;
 mod secret;
+pub mod trust;
 
 use std::{future::Future, pin::Pin};
 
@@ -31,6 +34,7 @@ pub use client::{
 pub use private_file::write_private;
 pub use response::{MsErrorResponse, MsTokenResponse};
 pub use secret::Secret;
+pub use trust::Trust;
 
 /// What can go wrong signing in. No variant carries a secret.
 #[derive(Debug, thiserror::Error)]

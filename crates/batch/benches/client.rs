@@ -218,8 +218,10 @@ fn main() {
         // 2b. With 20 ms per HTTP round trip (injected by the emulator on direct
         // calls, the `$batch` call included), as over a real network.
         let admin = reqwest::Client::new();
+        let secret = std::fs::read_to_string(state.join("admin-secret")).unwrap();
         admin
             .put(format!("{url}/_graphlab/chaos"))
+            .bearer_auth(secret.trim())
             .body(r#"{"rules": [{"scope": "direct", "latencyMs": 20}]}"#)
             .send()
             .await
@@ -244,7 +246,12 @@ fn main() {
             2_000,
             single / batched
         );
-        admin.delete(format!("{url}/_graphlab/chaos")).send().await.unwrap();
+        admin
+            .delete(format!("{url}/_graphlab/chaos"))
+            .bearer_auth(secret.trim())
+            .send()
+            .await
+            .unwrap();
 
         // 3. 100,000 items streamed from JSON lines.
         let path = state.join("items.jsonl");

@@ -156,12 +156,19 @@ struct Outer {
     status: Option<u16>,
     retry_after: Option<Duration>,
     message: String,
+    /// The server's certificate was refused: sending again cannot help.
+    untrusted: bool,
 }
 
 impl Outer {
     /// A transport failure (no HTTP status), without the URL in the message.
     fn transport(e: reqwest::Error) -> Outer {
-        Outer { status: None, retry_after: None, message: e.without_url().to_string() }
+        Outer {
+            status: None,
+            retry_after: None,
+            message: graphlab_auth::trust::explain(&e),
+            untrusted: graphlab_auth::trust::is_untrusted(&e),
+        }
     }
 }
 
@@ -189,6 +196,11 @@ struct Answers {
     lost_page: Option<String>,
 }
 
+/// The most pages of one `$batch` answer the client reads: a batch holds at
+/// most 20 answers, so a server that keeps sending next links past this is
+/// not Graph, and the rest of the answer counts as lost.
+const MAX_ANSWER_PAGES: usize = 21;
+
 /// Attempts at fetching one `@odata.nextLink` page.
 const PAGE_ATTEMPTS: u32 = 3;
 
@@ -211,7 +223,8 @@ impl BatchClient {
         config: Config,
     ) -> BatchClient {
         // Graph answers `$batch` itself: no redirect to follow.
-        let http = reqwest::Client::builder()
+        let http = graphlab_auth::Trust::installed()
+            .client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(100))
             .pool_max_idle_per_host(config.concurrency.max(1))
@@ -332,6 +345,7 @@ impl BatchClient {
             status: None,
             retry_after: None,
             message: format!("no access token: {e}"),
+            untrusted: false,
         })?;
         let request = match &self.batch_url {
             Some(url) => self.http.post(url.clone()),
@@ -357,7 +371,8 @@ impl BatchClient {
         let bytes = response.bytes().await.map_err(|e| Outer {
             status: Some(status),
             retry_after: after,
-            message: e.without_url().to_string(),
+            message: graphlab_auth::trust::explain(&e),
+            untrusted: false,
         })?;
         if status != 200 {
             let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -365,16 +380,30 @@ impl BatchClient {
                 .as_str()
                 .unwrap_or("no Graph error in the answer")
                 .to_owned();
-            return Err(Outer { status: Some(status), retry_after: after, message });
+            return Err(Outer {
+                status: Some(status),
+                retry_after: after,
+                message,
+                untrusted: false,
+            });
         }
         let unreadable = |e: String| Outer {
             status: Some(status),
             retry_after: None,
             message: format!("unreadable $batch answer: {e}"),
+            untrusted: false,
         };
         let mut items = Vec::new();
         let mut next = read_page(bytes.into(), &mut items).map_err(unreadable)?;
+        let mut pages = 1;
         while let Some(link) = next.take() {
+            if pages >= MAX_ANSWER_PAGES {
+                let reason = format!(
+                    "the $batch answer still had a next link after {MAX_ANSWER_PAGES} pages"
+                );
+                return Ok(Answers { items, lost_page: Some(reason) });
+            }
+            pages += 1;
             match self.next_page(&link, token.expose(), &mut items).await {
                 Ok(link) => next = link,
                 Err(reason) => return Ok(Answers { items, lost_page: Some(reason) }),
@@ -542,6 +571,25 @@ fn read_page(
         items.push((id, (answer.status, headers, body)));
     }
     Ok(page.next)
+}
+
+/// [`read_page`] for the fuzz targets, reading every part of every answer.
+pub(crate) fn read_page_for_fuzz(bytes: Vec<u8>) -> Result<usize, String> {
+    let mut items = Vec::new();
+    read_page(bytes, &mut items)?;
+    for (id, (_, headers, body)) in &items {
+        let _ = (id.as_str(), headers.get("content-type"), headers.iter().count());
+        match body {
+            ResponseBody::Json(text) => {
+                let _ = text.to_value();
+            }
+            ResponseBody::Bytes(bytes) => {
+                let _ = bytes.len();
+            }
+            ResponseBody::Empty => {}
+        }
+    }
+    Ok(items.len())
 }
 
 /// Writes one request of a batch as JSON: `{"id", "method", "url",
@@ -1079,10 +1127,11 @@ impl<'a> Job<'a> {
             }
             return;
         }
-        let transient = match outer.status {
-            None => true,
-            Some(s) => s == 429 || s >= 500,
-        };
+        let transient = !outer.untrusted
+            && match outer.status {
+                None => true,
+                Some(s) => s == 429 || s >= 500,
+            };
         for unit in units {
             let mut keep = Vec::new();
             for (pos, &i) in unit.items.iter().enumerate() {
@@ -1096,7 +1145,7 @@ impl<'a> Job<'a> {
                 };
                 if transient && attempts < self.client.config.max_attempts {
                     keep.push(pos);
-                } else if transient {
+                } else if transient || outer.untrusted {
                     self.finish(i, Outcome::GaveUp { attempts, last });
                 } else {
                     let body =

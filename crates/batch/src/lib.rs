@@ -15,6 +15,8 @@
 #![deny(missing_docs)]
 
 mod executor;
+#[doc(hidden)]
+pub mod fuzz;
 mod item;
 mod outcome;
 pub mod plan;

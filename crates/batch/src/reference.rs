@@ -62,7 +62,22 @@ pub fn scan(text: &str) -> Result<Vec<Reference>, String> {
     Ok(out)
 }
 
-/// Every reference in a JSON value's strings.
+/// The deepest a JSON body may nest (arrays and objects): serde_json's
+/// recursion limit, under which the lab's files and Graph's answers are read.
+/// [`scan_json`] refuses a deeper body (one built in code), so that nothing
+/// after the checks (resolving references, serializing) recurses deeper.
+pub const MAX_BODY_DEPTH: usize = 128;
+
+fn too_deep(depth: usize) -> Result<(), String> {
+    if depth > MAX_BODY_DEPTH {
+        Err(format!("the body nests deeper than {MAX_BODY_DEPTH} levels"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Every reference in a JSON value's strings; `Err` for a malformed one or
+/// a value nested deeper than [`MAX_BODY_DEPTH`].
 pub fn scan_json(value: &Value) -> Result<Vec<Reference>, String> {
     let mut out = Vec::new();
     walk(value, &mut |s| {
@@ -72,16 +87,29 @@ pub fn scan_json(value: &Value) -> Result<Vec<Reference>, String> {
     Ok(out)
 }
 
+/// Calls `f` on every string of `value`, in document order, with an
+/// explicit stack (no recursion), refusing nesting past [`MAX_BODY_DEPTH`].
 fn walk(
     value: &Value,
     f: &mut dyn FnMut(&str) -> Result<(), String>,
 ) -> Result<(), String> {
-    match value {
-        Value::String(s) => f(s),
-        Value::Array(a) => a.iter().try_for_each(|v| walk(v, f)),
-        Value::Object(o) => o.values().try_for_each(|v| walk(v, f)),
-        _ => Ok(()),
+    let mut stack: Vec<(&Value, usize)> = vec![(value, 0)];
+    while let Some((value, depth)) = stack.pop() {
+        match value {
+            Value::String(s) => f(s)?,
+            Value::Array(a) => {
+                too_deep(depth + 1)?;
+                stack.extend(a.iter().rev().map(|v| (v, depth + 1)));
+            }
+            Value::Object(o) => {
+                too_deep(depth + 1)?;
+                let values: Vec<&Value> = o.values().collect();
+                stack.extend(values.into_iter().rev().map(|v| (v, depth + 1)));
+            }
+            _ => {}
+        }
     }
+    Ok(())
 }
 
 /// What a referenced item answered.
@@ -145,8 +173,13 @@ pub fn resolve_text(text: &str, source: &dyn Source) -> Result<String, String> {
 }
 
 /// Replaces references in a JSON value; a string that is exactly one
-/// reference takes the referenced value's type.
+/// reference takes the referenced value's type. Recursive, to at most
+/// [`MAX_BODY_DEPTH`] levels (deeper is an error).
 pub fn resolve_json(value: &Value, source: &dyn Source) -> Result<Value, String> {
+    resolve_at(value, source, 0)
+}
+
+fn resolve_at(value: &Value, source: &dyn Source, depth: usize) -> Result<Value, String> {
     Ok(match value {
         Value::String(s) => {
             let refs = scan(s)?;
@@ -160,14 +193,22 @@ pub fn resolve_json(value: &Value, source: &dyn Source) -> Result<Value, String>
                 Value::String(resolve_text(s, source)?)
             }
         }
-        Value::Array(a) => Value::Array(
-            a.iter().map(|v| resolve_json(v, source)).collect::<Result<_, _>>()?,
-        ),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, v)| Ok((k.clone(), resolve_json(v, source)?)))
-                .collect::<Result<_, String>>()?,
-        ),
+        Value::Array(a) => {
+            too_deep(depth + 1)?;
+            Value::Array(
+                a.iter()
+                    .map(|v| resolve_at(v, source, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        Value::Object(o) => {
+            too_deep(depth + 1)?;
+            Value::Object(
+                o.iter()
+                    .map(|(k, v)| Ok((k.clone(), resolve_at(v, source, depth + 1)?)))
+                    .collect::<Result<_, String>>()?,
+            )
+        }
         other => other.clone(),
     })
 }
@@ -229,5 +270,30 @@ mod tests {
         assert!(err.contains("{{g.body.missing}} has no value"), "{err}");
         assert!(scan("{{g.nope}}").is_err());
         assert!(scan("{{g.body.id").is_err());
+    }
+
+    /// A body built in code can nest deeper than any parser allows: the scan
+    /// refuses it without recursing, and so does the resolver.
+    #[test]
+    fn a_body_nested_10_000_deep_is_refused_without_recursion() {
+        let mut deep = json!("{{g.body.id}}");
+        for _ in 0..10_000 {
+            deep = Value::Array(vec![deep]);
+        }
+        let err = scan_json(&deep).unwrap_err();
+        assert!(err.contains("deeper than 128 levels"), "{err}");
+        let source = Map(HashMap::new());
+        let err = resolve_json(&deep, &source).unwrap_err();
+        assert!(err.contains("deeper than 128 levels"), "{err}");
+        // Dropping it recursively would overflow too: take it apart by hand.
+        let mut at = deep;
+        while let Value::Array(mut a) = at {
+            at = a.pop().unwrap_or(Value::Null);
+        }
+        let nested = |levels: usize| {
+            (0..levels).fold(json!("{{g.body.id}}"), |v, _| Value::Array(vec![v]))
+        };
+        assert_eq!(scan_json(&nested(MAX_BODY_DEPTH)).unwrap().len(), 1);
+        assert!(scan_json(&nested(MAX_BODY_DEPTH + 1)).is_err());
     }
 }

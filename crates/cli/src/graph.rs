@@ -32,14 +32,17 @@ pub async fn run(global: &Global, args: GraphArgs) -> anyhow::Result<ExitCode> {
     }
     let url = format!("{}{}", global.graph(), args.path);
     let mut request =
-        reqwest::Client::new().request(method, &url).bearer_auth(&args.access_token);
+        crate::trust::client()?.request(method, &url).bearer_auth(&args.access_token);
     if let Some(body) = &args.body {
         let json: serde_json::Value =
             serde_json::from_str(body).context("--body is not valid JSON")?;
         request = request.json(&json);
     }
-    let response =
-        request.send().await.with_context(|| format!("no answer from {url}"))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| crate::trust::explain(&e))
+        .with_context(|| format!("no answer from {url}"))?;
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     match serde_json::from_str::<serde_json::Value>(&text) {

@@ -13,6 +13,7 @@ mod flow;
 mod graph;
 mod options;
 mod tenant;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,8 @@ use options::Global;
 struct Cli {
     #[command(flatten)]
     global: Global,
+    #[command(flatten)]
+    trust: trust::TrustArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,6 +70,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Err(err) = trust::install(&cli.global, &cli.trust) {
+        eprintln!("graphlab: {err:#}");
+        return ExitCode::FAILURE;
+    }
     // The emulator serves on every core; the client commands are I/O-bound
     // and cheaper on one thread (no cross-thread wake-ups: `cargo xtask bench
     // batch` measured 13 µs of CPU per batched item on two workers, 8 on one).

@@ -25,9 +25,14 @@ pub enum TenantCommand {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on; loopback unless you ask otherwise.
+    /// Address to listen on. Anything but loopback needs --allow-remote and
+    /// --tls, and refuses --unattended.
     #[arg(long, default_value = "127.0.0.1:5580")]
     addr: SocketAddr,
+    /// Accept a non-loopback --addr (a classroom server): trainees on the
+    /// network can then reach the tenant, over TLS only.
+    #[arg(long)]
+    allow_remote: bool,
     /// State directory (default: <lab-dir>/tenant).
     #[arg(long, conflicts_with = "in_memory", value_name = "DIR")]
     state: Option<PathBuf>,
@@ -48,6 +53,10 @@ pub struct ServeArgs {
     /// state directory; its path is printed at start-up).
     #[arg(long)]
     tls: bool,
+    /// With --tls: also make the certificate valid for NAME, a host name or
+    /// an IP address trainees reach a classroom server by (repeatable).
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    tls_name: Vec<String>,
     /// Seconds device-code clients must wait between polls.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     device_poll_interval: u64,
@@ -91,6 +100,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if !(0.0..=3600.0).contains(&args.replication_delay) {
         bail!("--replication-delay must be between 0 and 3600 seconds");
     }
+    check_exposure(&args)?;
     let mut config = if args.in_memory {
         TenantConfig::in_memory()
     } else {
@@ -106,13 +116,6 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         config = config.unattended(user.clone());
     }
     config = config.device_poll_interval(args.device_poll_interval);
-    if !args.addr.ip().is_loopback() {
-        eprintln!(
-            "graphlab: warning: listening on {}, not loopback: anyone who can reach it can use \
-             the emulator's admin routes",
-            args.addr
-        );
-    }
     let tenant = Tenant::open(&config).context("cannot open the tenant state")?;
     if let Some(user) = &config.unattended {
         if tenant.find_user(user).is_none() {
@@ -131,9 +134,10 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
             None => std::env::temp_dir()
                 .join(format!("graphlab-tenant-tls-{}", std::process::id())),
         };
-        let (running, files) = graphlab_tenant::serve_tls(tenant, args.addr, &cert_dir)
-            .await
-            .with_context(|| format!("cannot serve HTTPS on {}", args.addr))?;
+        let (running, files) =
+            graphlab_tenant::serve_tls_for(tenant, args.addr, &cert_dir, &args.tls_name)
+                .await
+                .with_context(|| format!("cannot serve HTTPS on {}", args.addr))?;
         eprintln!(
             "graphlab: TLS certificate: {} (trust it in your client)",
             files.cert.display()
@@ -153,8 +157,12 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = out.flush();
     }
     match &config.state_dir {
-        Some(dir) => eprintln!("graphlab: state in {}", dir.display()),
-        None => eprintln!("graphlab: state in memory"),
+        Some(dir) => eprintln!(
+            "graphlab: state in {} (admin routes: bearer secret in {})",
+            dir.display(),
+            dir.join(graphlab_tenant::ADMIN_SECRET_FILE).display()
+        ),
+        None => eprintln!("graphlab: state in memory (admin routes closed)"),
     }
     let stop = running.take_shutdown();
     tokio::spawn(async move {
@@ -166,6 +174,42 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     running.wait().await.context("the server failed")?;
     eprintln!("graphlab: tenant stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The rules for listening beyond loopback: asked for explicitly, over TLS,
+/// and never with unattended sign-in.
+fn check_exposure(args: &ServeArgs) -> anyhow::Result<()> {
+    if args.addr.ip().is_loopback() {
+        return Ok(());
+    }
+    let addr = args.addr;
+    if !args.allow_remote {
+        bail!(
+            "refusing to listen on {addr}: it is not a loopback address, so anyone who can \
+             reach this machine could use the emulated tenant. Use 127.0.0.1 for yourself; \
+             to serve a classroom, pass --allow-remote --tls (see \"Classroom server\" in \
+             the emulator reference)"
+        );
+    }
+    if !args.tls {
+        bail!(
+            "refusing to listen on {addr} without --tls: trainees' tokens, codes and \
+             secrets would cross the network in clear text. Add --tls"
+        );
+    }
+    if args.unattended.is_some() {
+        bail!(
+            "refusing --unattended on {addr}: unattended sign-in hands the user's tokens to \
+             anyone who asks, without a credential. Leave --unattended out when serving \
+             beyond loopback"
+        );
+    }
+    eprintln!(
+        "graphlab: listening on {addr}, beyond loopback (--allow-remote): trainees sign in \
+         on the account picker; the admin routes need {}",
+        graphlab_tenant::ADMIN_SECRET_FILE
+    );
+    Ok(())
 }
 
 /// SIGINT and SIGTERM, registered eagerly.
@@ -207,11 +251,12 @@ async fn status(global: &Global) -> anyhow::Result<ExitCode> {
         bail!("no emulator to ask: pass --tenant-url or set GRAPHLAB_TENANT_URL");
     };
     let health = format!("{}/_graphlab/health", url.trim_end_matches('/'));
-    let answer = reqwest::Client::new()
+    let answer = crate::trust::client()?
         .get(&health)
         .timeout(Duration::from_secs(5))
         .send()
         .await
+        .map_err(|e| crate::trust::explain(&e))
         .with_context(|| format!("no answer from {health}"))?;
     let status = answer.status();
     let body: serde_json::Value = answer.json().await.unwrap_or_default();

@@ -35,6 +35,8 @@ pub use png::{ICON_SIZE, icon_png};
 pub use profiles::{
     BRAND_COLOR, DEFAULT_CLIENT_ID, LAB_TITLE, TYPED_TITLE, authorize_url, token_url,
 };
+#[doc(hidden)]
+pub use validate::validate_text_for_fuzz;
 pub use validate::{Finding, Report, Severity, rules, validate_path};
 
 /// The redirect URL that Power Platform's OAuth consent service uses for

@@ -148,6 +148,13 @@ fn parse_item(index: usize, raw: &Value) -> Result<(Item, Vec<String>), GraphErr
         }
         None => return Err(invalid(at("the required property 'url' is missing."))),
     };
+    if url.len() > crate::limits::MAX_URL_BYTES {
+        return Err(invalid(at(&format!(
+            "the url is {} bytes long; at most {} are accepted.",
+            url.len(),
+            crate::limits::MAX_URL_BYTES
+        ))));
+    }
     let lower = url.to_ascii_lowercase();
     if lower.contains("://") || lower.starts_with("//") {
         return Err(invalid(at(&format!(
@@ -246,11 +253,7 @@ fn parse_item(index: usize, raw: &Value) -> Result<(Item, Vec<String>), GraphErr
 /// Checks the whole payload; `Err` is the 400 for the batch.
 fn parse(bytes: &[u8]) -> Result<Vec<Item>, GraphError> {
     let payload: Value = serde_json::from_slice(bytes).map_err(|e| {
-        invalid(format!(
-            "The body is not valid JSON (line {}, column {}): {e}.",
-            e.line(),
-            e.column()
-        ))
+        invalid(format!("The body is not valid JSON ({}).", crate::body::json_error(&e)))
     })?;
     let Some(requests) = payload.get("requests") else {
         return Err(invalid("The required property 'requests' is missing."));
@@ -313,6 +316,11 @@ fn parse(bytes: &[u8]) -> Result<Vec<Item>, GraphError> {
     }
     check_shape(&items)?;
     Ok(items)
+}
+
+/// [`parse`] for the fuzz targets: the number of items, or the message.
+pub(crate) fn parse_for_fuzz(bytes: &[u8]) -> Result<usize, String> {
+    parse(bytes).map(|items| items.len()).map_err(|e| e.to_string())
 }
 
 /// Graph accepts three dependency shapes: parallel (none), serial (each on

@@ -28,7 +28,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
                 GraphError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "RequestEntityTooLarge",
-                    "The request body exceeds the maximum size of 4 MB.",
+                    "Maximum request length exceeded: the request body is over 4 MB.",
                 )
             } else {
                 GraphError::bad_request(format!(
@@ -66,9 +66,23 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, GraphError> {
         Ok(other) => {
             Err(unreadable(format!("expected an object, found {}", kind_name(&other))))
         }
-        Err(e) => {
-            Err(unreadable(format!("line {}, column {}: {e}", e.line(), e.column())))
-        }
+        Err(e) => Err(unreadable(json_error(&e))),
+    }
+}
+
+/// A JSON parse error for a message: where it is and what; nesting deeper
+/// than serde_json's recursion limit is said in words.
+pub fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("recursion limit exceeded") {
+        format!(
+            "line {}, column {}: the JSON nests deeper than {} levels",
+            e.line(),
+            e.column(),
+            crate::limits::MAX_JSON_DEPTH
+        )
+    } else {
+        format!("line {}, column {}: {text}", e.line(), e.column())
     }
 }
 

@@ -149,15 +149,29 @@ pub fn graph_date(at: time::OffsetDateTime) -> String {
 
 /// Middleware: assigns `request-id`, echoes `client-request-id`, renders errors.
 pub async fn request_context(request: Request, next: Next) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let client_request_id = request
-        .headers()
+    let client_request_id = client_request_id(request.headers());
+    let response = next.run(request).await;
+    finish(response, client_request_id)
+}
+
+/// `client-request-id` as sent, if it is usable.
+fn client_request_id(headers: &HeaderMap) -> Option<String> {
+    headers
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_owned)
-        .unwrap_or_else(|| request_id.clone());
-    let mut response = next.run(request).await;
+}
+
+/// Renders `error` at once, for a request refused before it reaches a
+/// router (the limits): the same body and headers [`request_context`] gives.
+pub fn render(error: GraphError, request_headers: &HeaderMap) -> Response {
+    finish(error.into_response(), client_request_id(request_headers))
+}
+
+fn finish(mut response: Response, client_request_id: Option<String>) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let client_request_id = client_request_id.unwrap_or_else(|| request_id.clone());
     if let Some(parts) = response.extensions_mut().remove::<ErrorParts>() {
         let body = json!({
             "error": {

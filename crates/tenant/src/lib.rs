@@ -25,7 +25,10 @@ mod batch;
 mod body;
 pub mod chaos;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod identity;
+pub mod limits;
 
 mod odata;
 pub mod perms;
@@ -50,7 +53,10 @@ use serde_json::Value;
 pub use chaos::{ChaosConfig, FaultRule, RateLimit};
 pub use error::GraphError;
 pub use server::{RunningTenant, app, serve};
-pub use tls::{TlsError, TlsFiles, ensure_certificate, serve_tls};
+pub use tls::{
+    TlsError, TlsFiles, ensure_certificate, ensure_certificate_for, serve_tls,
+    serve_tls_for,
+};
 pub use token::{AccessClaims, GRAPH_APP_ID, GRAPH_RESOURCE, SigningKey};
 
 use store::{Col, Store};
@@ -105,6 +111,8 @@ pub struct TenantConfig {
     pub device_poll_interval: u64,
     /// The clock behind the replication delay.
     pub now: Now,
+    /// Read timeouts of the served emulator (slow clients).
+    pub timeouts: limits::Timeouts,
 }
 
 impl TenantConfig {
@@ -117,6 +125,7 @@ impl TenantConfig {
             unattended: None,
             device_poll_interval: 5,
             now: Now::system(),
+            timeouts: limits::Timeouts::default(),
         }
     }
 
@@ -146,6 +155,12 @@ impl TenantConfig {
     /// Sets the device-code polling interval, in seconds (at least 1).
     pub fn device_poll_interval(mut self, secs: u64) -> TenantConfig {
         self.device_poll_interval = secs.max(1);
+        self
+    }
+
+    /// Sets the read timeouts (tests shorten them).
+    pub fn timeouts(mut self, timeouts: limits::Timeouts) -> TenantConfig {
+        self.timeouts = timeouts;
         self
     }
 
@@ -247,6 +262,7 @@ impl Stats {
 #[derive(Debug)]
 pub(crate) struct TenantState {
     pub(crate) store: Store,
+    pub(crate) admin_secret: String,
     pub(crate) key: SigningKey,
     pub(crate) verified: token::VerifiedCache,
     pub(crate) tenant_id: String,
@@ -256,6 +272,7 @@ pub(crate) struct TenantState {
     pub(crate) stats: Stats,
     pub(crate) tls: std::sync::atomic::AtomicBool,
     pub(crate) identity: identity::Identity,
+    pub(crate) timeouts: limits::Timeouts,
 }
 
 /// A handle on an emulated tenant. Cheap to clone.
@@ -307,6 +324,10 @@ impl Tenant {
         if let Some(path) = &db_path {
             restrict_file(path)?;
         }
+        let admin_secret = match &config.state_dir {
+            Some(dir) => load_or_make_admin_secret(dir)?,
+            None => new_admin_secret(),
+        };
         let key = match store.meta("signing_key")? {
             Some(pem) => SigningKey::from_pem(&pem)?,
             None => SigningKey::generate()?,
@@ -321,6 +342,7 @@ impl Tenant {
         }
         Ok(Tenant(Arc::new(TenantState {
             store,
+            admin_secret,
             key,
             verified: token::VerifiedCache::default(),
             tenant_id: seed::TENANT_ID.to_owned(),
@@ -334,7 +356,16 @@ impl Tenant {
                 device_interval: config.device_poll_interval.max(1),
                 ..identity::Identity::default()
             },
+            timeouts: config.timeouts,
         })))
+    }
+
+    /// The secret the admin routes (`/_graphlab/...` but `health`) want as
+    /// `Authorization: Bearer SECRET`. A persistent tenant keeps it in
+    /// `STATE/admin-secret` ([`ADMIN_SECRET_FILE`], 0600), where tools read it
+    /// ([`read_admin_secret`]); an in-memory tenant only here.
+    pub fn admin_secret(&self) -> &str {
+        &self.0.admin_secret
     }
 
     /// The tenant id (`tid`).
@@ -493,6 +524,62 @@ fn prepare_state_dir(dir: &Path) -> Result<PathBuf, TenantError> {
             .map_err(err)?;
     }
     Ok(dir.join("tenant.db"))
+}
+
+/// The admin secret's file in a state directory.
+pub const ADMIN_SECRET_FILE: &str = "admin-secret";
+
+/// Reads the admin secret of the tenant whose state is in `state_dir`.
+pub fn read_admin_secret(state_dir: &Path) -> std::io::Result<String> {
+    let text = std::fs::read_to_string(state_dir.join(ADMIN_SECRET_FILE))?;
+    Ok(text.trim().to_owned())
+}
+
+/// 256 random bits (two v4 UUIDs' 244, in hex).
+fn new_admin_secret() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+/// The secret in `dir`, made (0600, atomically) if it is not there yet: a
+/// second process opening the same state (`graphlab tenant token`) keeps
+/// the running emulator's.
+fn load_or_make_admin_secret(dir: &Path) -> Result<String, TenantError> {
+    let path = dir.join(ADMIN_SECRET_FILE);
+    let err = |source| TenantError::StateDir { path: path.display().to_string(), source };
+    match read_admin_secret(dir) {
+        Ok(secret) if secret.len() >= 32 => return Ok(secret),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
+    }
+    let secret = new_admin_secret();
+    write_atomically(&path, format!("{secret}\n").as_bytes(), 0o600).map_err(err)?;
+    Ok(secret)
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file beside it, then a
+/// rename), with `mode` on Unix from the moment the file exists.
+pub(crate) fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    // A stale temporary file would keep its own mode: start afresh.
+    let _ = std::fs::remove_file(&tmp);
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = options.open(&tmp)?;
+    file.write_all(bytes).and_then(|()| file.sync_all())?;
+    std::fs::rename(&tmp, path)
 }
 
 /// The database holds the signing key: owner-only.

@@ -1,12 +1,20 @@
 //! The OData subset Graph clients use: `$select`, `$filter` (eq, ne, gt, ge,
 //! lt, le, and, or, not, parentheses, `startswith`, `endswith`), `$top` with
 //! `@odata.nextLink` paging through `$skiptoken`, and `$count`.
+//!
+//! The `$filter` parser is recursive descent; its depth (parentheses and
+//! `not`) and its size (operators and terms) are bounded by
+//! [`MAX_FILTER_DEPTH`] and [`MAX_FILTER_NODES`], so the evaluator, which
+//! walks the tree recursively, and the tree's drop are bounded too.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
-use crate::error::GraphError;
+use crate::{
+    error::GraphError,
+    limits::{MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_SELECT_FIELDS, TOP_RANGE},
+};
 
 /// Parsed query options.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +55,13 @@ impl QueryOptions {
                             "The $select query option is empty.",
                         ));
                     }
+                    if fields.len() > MAX_SELECT_FIELDS {
+                        return Err(GraphError::bad_request(format!(
+                            "The $select query option names {} properties; at most \
+                             {MAX_SELECT_FIELDS} are allowed.",
+                            fields.len()
+                        )));
+                    }
                     options.select = Some(fields);
                 }
                 (true, "filter") => options.filter = Some(parse_filter(&value)?),
@@ -56,9 +71,11 @@ impl QueryOptions {
                             "Invalid value '{value}' for $top query option found."
                         ))
                     })?;
-                    if n == 0 || n > 999 {
+                    if !TOP_RANGE.contains(&n) {
                         return Err(GraphError::directory_bad_request(format!(
-                            "Invalid page size specified: '{n}'. Must be between 1 and 999 inclusive."
+                            "Invalid page size specified: '{n}'. Must be between {} and {} inclusive.",
+                            TOP_RANGE.start(),
+                            TOP_RANGE.end()
                         )));
                     }
                     options.top = Some(n);
@@ -239,6 +256,10 @@ fn lex(input: &str) -> Result<Vec<Tok>, GraphError> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// How deep the parser is in parentheses and `not`s.
+    depth: usize,
+    /// Operators and terms so far.
+    nodes: usize,
 }
 
 impl Parser {
@@ -263,10 +284,35 @@ impl Parser {
         }
     }
 
+    /// Counts one more operator or term.
+    fn node(&mut self) -> Result<(), GraphError> {
+        self.nodes += 1;
+        if self.nodes > MAX_FILTER_NODES {
+            return Err(GraphError::bad_request(format!(
+                "The query specified in the URI is not valid. The node count limit of \
+                 '{MAX_FILTER_NODES}' has been exceeded."
+            )));
+        }
+        Ok(())
+    }
+
+    /// Goes one level deeper (a parenthesis or a `not`).
+    fn deeper(&mut self) -> Result<(), GraphError> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(invalid(format!(
+                "the expression nests deeper than {MAX_FILTER_DEPTH} levels of \
+                 parentheses and 'not'"
+            )));
+        }
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<Expr, GraphError> {
         let mut left = self.and()?;
         while self.keyword("or") {
             self.pos += 1;
+            self.node()?;
             left = Expr::Or(Box::new(left), Box::new(self.and()?));
         }
         Ok(left)
@@ -276,6 +322,7 @@ impl Parser {
         let mut left = self.unary()?;
         while self.keyword("and") {
             self.pos += 1;
+            self.node()?;
             left = Expr::And(Box::new(left), Box::new(self.unary()?));
         }
         Ok(left)
@@ -284,14 +331,21 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, GraphError> {
         if self.keyword("not") {
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.node()?;
+            self.deeper()?;
+            let e = Expr::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
         }
         if self.peek() == Some(&Tok::LParen) {
             self.pos += 1;
+            self.deeper()?;
             let e = self.or()?;
             self.expect(Tok::RParen, "')'")?;
+            self.depth -= 1;
             return Ok(e);
         }
+        self.node()?;
         let Some(Tok::Ident(name)) = self.next() else {
             return Err(invalid("expected a property name"));
         };
@@ -344,7 +398,7 @@ fn split_path(path: &str) -> Vec<String> {
 
 /// Parses a `$filter` value.
 pub fn parse_filter(input: &str) -> Result<Expr, GraphError> {
-    let mut parser = Parser { toks: lex(input)?, pos: 0 };
+    let mut parser = Parser { toks: lex(input)?, pos: 0, depth: 0, nodes: 0 };
     if parser.toks.is_empty() {
         return Err(invalid("the expression is empty"));
     }
@@ -479,4 +533,36 @@ pub fn next_link(
     link.push_str("$skiptoken=");
     link.push_str(token);
     link
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_and_size_are_bounded() {
+        let nest = |n: usize| format!("{}a eq 1{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse_filter(&nest(MAX_FILTER_DEPTH)).is_ok());
+        let err = parse_filter(&nest(MAX_FILTER_DEPTH + 1)).unwrap_err();
+        assert!(err.message().contains("nests deeper"), "{err}");
+        assert!(parse_filter(&nest(100_000)).is_err());
+        let nots = format!("{}a eq 1", "not ".repeat(100_000));
+        assert!(parse_filter(&nots).is_err());
+        let chain = |n: usize| vec!["a eq 1"; n].join(" or ");
+        // n terms and n - 1 operators.
+        assert!(parse_filter(&chain(MAX_FILTER_NODES / 2)).is_ok());
+        let err = parse_filter(&chain(100_000)).unwrap_err();
+        assert!(err.message().contains("node count"), "{err}");
+        // Unbalanced input ends in an error, not a panic.
+        assert!(parse_filter(&"(".repeat(100_000)).is_err());
+        assert!(parse_filter(&")".repeat(100_000)).is_err());
+    }
+
+    #[test]
+    fn select_is_bounded() {
+        let fields = vec!["id"; MAX_SELECT_FIELDS + 1].join(",");
+        assert!(QueryOptions::parse(&format!("$select={fields}")).is_err());
+        let fields = vec!["id"; MAX_SELECT_FIELDS].join(",");
+        assert!(QueryOptions::parse(&format!("$select={fields}")).is_ok());
+    }
 }

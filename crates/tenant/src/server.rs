@@ -1,16 +1,31 @@
 //! The router (`fn app`) and a server bound to a socket (`serve`).
+//!
+//! Both `serve` and `serve_tls` accept connections in one loop
+//! ([`spawn_server`]) on hyper-util's connection builder, with a timer, so
+//! that a client that sends its headers too slowly is cut off
+//! (`header_read_timeout`); the [`limits`] middleware, outermost in
+//! [`app`], refuses oversized URLs, header sections and bodies in Graph's
+//! error shape and reads the body under a deadline.
 
 use std::{net::SocketAddr, time::Duration};
 
 use axum::{
     Extension, Router,
+    body::Body,
     extract::{DefaultBodyLimit, Request, State},
-    http::Uri,
+    http::{StatusCode, Uri, header},
     middleware::{self, Next},
     response::Response,
     routing::post,
 };
+use http_body_util::BodyExt;
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::{conn::auto, graceful::GracefulShutdown},
+    service::TowerToHyperService,
+};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio_rustls::TlsAcceptor;
 
 use crate::{
     Stats, Tenant, admin,
@@ -18,14 +33,18 @@ use crate::{
     batch::{self, BatchState},
     chaos,
     error::{self, GraphError},
-    identity, routes,
+    identity,
+    limits::{self, Timeouts},
+    routes,
 };
 
-/// The largest request body accepted (Graph's limit for a batch is 4 MB).
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The largest request body accepted (Graph's write limit, 4 MB).
+pub const MAX_BODY_BYTES: usize = limits::MAX_BODY_BYTES;
 
 fn version_router(tenant: &Tenant, version: ApiVersion) -> Router {
     let resources: Router = routes::routes()
+        // `$batch` items come here without the outer layers: same body limit.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(tenant.clone(), chaos::middleware))
         .layer(middleware::from_fn_with_state(tenant.clone(), auth::authenticate))
         .layer(Extension(version))
@@ -91,7 +110,118 @@ pub fn app(tenant: Tenant) -> Router {
         .merge(identity::routes(tenant.clone()))
         .fallback_service(unknown)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(tenant, count_requests))
+        .layer(middleware::from_fn_with_state(tenant.clone(), count_requests))
+        .layer(middleware::from_fn_with_state(tenant, self::limits))
+}
+
+/// How much of an oversized body is read and dropped before the 413.
+const DRAIN_BYTES: usize = 4 * limits::MAX_BODY_BYTES;
+
+fn close() -> header::HeaderValue {
+    header::HeaderValue::from_static("close")
+}
+
+/// Middleware, outermost: the URL, header and body limits of
+/// [`crate::limits`], answered in Graph's error shape; the body is read
+/// here, whole, under the body-read deadline (every handler buffers its
+/// body anyway), so a client that trickles it cannot hold a worker.
+async fn limits(State(tenant): State<Tenant>, request: Request, next: Next) -> Response {
+    let url = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if url > limits::MAX_URL_BYTES {
+        return error::render(
+            GraphError::new(
+                StatusCode::URI_TOO_LONG,
+                "RequestUriTooLong",
+                format!(
+                    "The request URL is {url} bytes long; at most {} are accepted.",
+                    limits::MAX_URL_BYTES
+                ),
+            ),
+            request.headers(),
+        );
+    }
+    let head: usize =
+        request.headers().iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
+    if head > limits::MAX_HEADER_BYTES {
+        return error::render(
+            GraphError::new(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "RequestHeaderFieldsTooLarge",
+                format!(
+                    "The request's headers take {head} bytes; at most {} are accepted.",
+                    limits::MAX_HEADER_BYTES
+                ),
+            ),
+            request.headers(),
+        );
+    }
+    let too_large = |headers: &axum::http::HeaderMap| {
+        let mut response = error::render(
+            GraphError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "Maximum request length exceeded: the request body is over 4 MB.",
+            ),
+            headers,
+        );
+        // What is left of the body is not a request: close after answering.
+        response.headers_mut().insert(header::CONNECTION, close());
+        response
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > DRAIN_BYTES as u64) {
+        return too_large(request.headers());
+    }
+    let (parts, mut body) = request.into_parts();
+    let deadline = tenant.0.timeouts.body_read;
+    // Read the body whole; past the limit, keep reading (and dropping) up to
+    // DRAIN_BYTES, so that a client still sending gets to read the 413.
+    let mut bytes = Vec::new();
+    let mut total = 0usize;
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame?.into_data() else { continue };
+            total += data.len();
+            if total <= limits::MAX_BODY_BYTES {
+                bytes.extend_from_slice(&data);
+            } else if total > DRAIN_BYTES {
+                break;
+            }
+        }
+        Ok::<(), axum::Error>(())
+    };
+    let outcome = tokio::time::timeout(deadline, read).await;
+    match outcome {
+        Ok(Ok(())) if total > limits::MAX_BODY_BYTES => return too_large(&parts.headers),
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => {
+            return error::render(
+                GraphError::bad_request("The request body could not be read."),
+                &parts.headers,
+            );
+        }
+        Err(_) => {
+            let mut response = error::render(
+                GraphError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "RequestTimeout",
+                    format!(
+                        "The request body was not received within {} seconds.",
+                        deadline.as_secs_f64()
+                    ),
+                ),
+                &parts.headers,
+            );
+            // The rest of the body may still come: do not read it as a request.
+            response.headers_mut().insert(header::CONNECTION, close());
+            return response;
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 /// A tenant served on a socket.
@@ -157,23 +287,93 @@ impl Drop for RunningTenant {
     }
 }
 
-/// Binds `addr` and serves the tenant in a background task.
+/// Binds `addr` and serves the tenant over HTTP in a background task.
 pub async fn serve(tenant: Tenant, addr: SocketAddr) -> std::io::Result<RunningTenant> {
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let router = app(tenant);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let timeouts = tenant.0.timeouts;
+    let task = spawn_server(listener, app(tenant), None, timeouts, rx);
     Ok(RunningTenant {
         base_url: format!("http://{local_addr}"),
         local_addr,
         shutdown: Some(tx),
         task: Some(task),
+    })
+}
+
+/// Accepts connections until `stop` fires, each served by hyper-util with
+/// the read timeouts of `timeouts` (and TLS first when `tls` is given);
+/// then waits up to 5 s for requests in flight.
+pub(crate) fn spawn_server(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<TlsAcceptor>,
+    timeouts: Timeouts,
+    mut stop: oneshot::Receiver<()>,
+) -> JoinHandle<std::io::Result<()>> {
+    tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        // One protocol per connection, chosen up front (ALPN under TLS,
+        // HTTP/1.1 in clear), so that hyper reads the request head at once
+        // and its header timeout runs from the first byte awaited: a
+        // connection that sends nothing is closed too.
+        let mut h1 = auto::Builder::new(TokioExecutor::new()).http1_only();
+        h1.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(timeouts.header_read)
+            .max_buf_size(limits::HYPER_MAX_BUF_BYTES);
+        let mut h2 = auto::Builder::new(TokioExecutor::new()).http2_only();
+        h2.http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Some(Duration::from_secs(30)))
+            .max_header_list_size(
+                (limits::MAX_URL_BYTES + limits::MAX_HEADER_BYTES) as u32,
+            );
+        let (h1, h2) = (std::sync::Arc::new(h1), std::sync::Arc::new(h2));
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                accepted = listener.accept() => {
+                    let stream = match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(e) => {
+                            // Out of file descriptors, say: wait, do not spin.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let service = TowerToHyperService::new(router.clone());
+                    let watcher = graceful.watcher();
+                    let tls = tls.clone();
+                    let (h1, h2) = (h1.clone(), h2.clone());
+                    tokio::spawn(async move {
+                        match tls {
+                            None => {
+                                let connection =
+                                    h1.serve_connection(TokioIo::new(stream), service);
+                                let _ = watcher.watch(connection.into_owned()).await;
+                            }
+                            Some(acceptor) => {
+                                let handshake = tokio::time::timeout(
+                                    timeouts.tls_handshake,
+                                    acceptor.accept(stream),
+                                );
+                                let Ok(Ok(stream)) = handshake.await else { return };
+                                let http2 = stream.get_ref().1.alpn_protocol() == Some(&b"h2"[..]);
+                                let builder = if http2 { h2 } else { h1 };
+                                let connection =
+                                    builder.serve_connection(TokioIo::new(stream), service);
+                                let _ = watcher.watch(connection.into_owned()).await;
+                            }
+                        }
+                    });
+                }
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+        Ok(())
     })
 }

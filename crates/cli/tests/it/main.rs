@@ -1,5 +1,9 @@
 //! CLI tests: the real `graphlab` binary in temporary directories.
 
+mod exposure;
+mod storm;
+mod trust;
+
 use std::{
     io::{BufRead, BufReader},
     path::Path,

@@ -278,25 +278,47 @@ pub fn validate_path(path: &Path, certification: bool) -> Result<Report, Error> 
         let shown = path.display().to_string();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let text = read_text(path)?;
-        let mut sink = Sink { file: shown, certification, findings: &mut findings };
-        if let Some(doc) = parse(&text, &mut sink) {
-            let kind = match name {
-                API_PROPERTIES_FILE => Kind::Properties,
-                SETTINGS_FILE => Kind::Settings,
-                _ => sniff(&doc),
-            };
-            check_file(kind, &doc, &mut sink)?;
-            match kind {
-                Kind::Definition => {
-                    structure::definition(&doc, &mut sink);
-                    cert::definition(&doc, &mut sink);
-                }
-                Kind::Properties => structure::properties(&doc, None, &mut sink),
-                Kind::Settings => {}
-            }
-        }
+        validate_file_text(&text, name, &shown, certification, &mut findings)?;
     }
     Ok(Report { findings })
+}
+
+/// Validates one file's text; `name` is its file name, `shown` how
+/// findings name it.
+fn validate_file_text(
+    text: &str,
+    name: &str,
+    shown: &str,
+    certification: bool,
+    findings: &mut Vec<Finding>,
+) -> Result<(), Error> {
+    let mut sink = Sink { file: shown.to_owned(), certification, findings };
+    if let Some(doc) = parse(text, &mut sink) {
+        let kind = match name {
+            API_PROPERTIES_FILE => Kind::Properties,
+            SETTINGS_FILE => Kind::Settings,
+            _ => sniff(&doc),
+        };
+        check_file(kind, &doc, &mut sink)?;
+        match kind {
+            Kind::Definition => {
+                structure::definition(&doc, &mut sink);
+                cert::definition(&doc, &mut sink);
+            }
+            Kind::Properties => structure::properties(&doc, None, &mut sink),
+            Kind::Settings => {}
+        }
+    }
+    Ok(())
+}
+
+/// [`validate_path`] of one file's text, for the fuzz targets: the number
+/// of findings. Not an API.
+#[doc(hidden)]
+pub fn validate_text_for_fuzz(text: &str, name: &str, certification: bool) -> usize {
+    let mut findings = Vec::new();
+    let _ = validate_file_text(text, name, name, certification, &mut findings);
+    findings.len()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -121,6 +121,11 @@ pub(crate) fn resolve_tenant(segment: &str) -> Result<(), AadError> {
     }
 }
 
+/// The form decoder, for the fuzz targets: the number of parameters.
+pub(crate) fn parse_form_for_fuzz(bytes: &[u8]) -> usize {
+    flows::parse_form(bytes).len()
+}
+
 /// The identity routes (mounted at the root, beside `/v1.0` and `/beta`).
 pub fn routes(tenant: Tenant) -> Router {
     Router::new()

@@ -335,6 +335,53 @@ pub async fn get_team(
     entity(&ctx, &team, "teams", "team", None)
 }
 
+/// `GET /groups/{id}/team`: the group's team, as `GET /teams/{id}` answers
+/// it (a team's id is its group's).
+pub async fn get_group_team(
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, GraphError> {
+    ctx.require(&perms::TEAM_READ)?;
+    let id = object_id(&id)?.to_owned();
+    must_get(&ctx.tenant.0.store, Col::Groups, &id)?;
+    let team =
+        ctx.tenant.0.store.get(Col::Teams, &id).ok_or_else(|| team_not_found(&id))?;
+    entity(&ctx, &team, "teams", "team", None)
+}
+
+/// `GET /groups/{id}/team/channels`: the same as `GET /teams/{id}/channels`.
+pub async fn list_group_team_channels(
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, GraphError> {
+    let id = object_id(&id)?.to_owned();
+    list_channels(ctx, Path(id)).await
+}
+
+/// `GET /teams/{id}/channels/{channel}`.
+pub async fn get_channel(
+    ctx: Ctx,
+    Path((id, channel)): Path<(String, String)>,
+) -> Result<Json<Value>, GraphError> {
+    ctx.require(&perms::CHANNELS_READ)?;
+    ctx.tenant.0.store.get(Col::Teams, &id).ok_or_else(|| team_not_found(&id))?;
+    let found = ctx
+        .tenant
+        .0
+        .store
+        .get(Col::Channels, &channel)
+        .filter(|c| c["_teamId"] == id.as_str())
+        .ok_or_else(|| {
+            GraphError::new(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("Channel {channel} was not found in team {id}."),
+            )
+        })?;
+    let fragment = format!("teams('{id}')/channels");
+    entity(&ctx, &found, &fragment, "channel", None)
+}
+
 pub async fn list_channels(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -449,6 +496,28 @@ fn notes_scope_error(ctx: &Ctx) -> GraphError {
         ),
     )
     .with_header(header::CACHE_CONTROL, "no-cache")
+}
+
+/// `GET /groups/{id}/onenote/notebooks`: the group's notebooks.
+pub async fn list_notebooks(
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, GraphError> {
+    if !ctx.principal.allows(&perms::NOTEBOOKS_CREATE) {
+        return Err(notes_scope_error(&ctx));
+    }
+    let id = object_id(&id)?.to_owned();
+    must_get(&ctx.tenant.0.store, Col::Groups, &id)?;
+    let fragment = format!("groups('{id}')/onenote/notebooks");
+    Listing {
+        col: Col::Notebooks,
+        entity: "notebook",
+        fragment: &fragment,
+        page: 20,
+        directory: false,
+        defaults: None,
+    }
+    .run(&ctx, |n| n["_groupId"] == id.as_str())
 }
 
 pub async fn create_notebook(

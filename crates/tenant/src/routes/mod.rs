@@ -36,13 +36,18 @@ pub fn routes() -> Router<Tenant> {
             "/groups/{id}",
             get(groups::get).patch(groups::update).delete(groups::delete),
         )
-        .route("/groups/{id}/team", put(groups::put_team))
-        .route("/groups/{id}/onenote/notebooks", post(groups::create_notebook))
+        .route("/groups/{id}/team", put(groups::put_team).get(groups::get_group_team))
+        .route("/groups/{id}/team/channels", get(groups::list_group_team_channels))
+        .route(
+            "/groups/{id}/onenote/notebooks",
+            post(groups::create_notebook).get(groups::list_notebooks),
+        )
         .route("/teams/{id}", get(groups::get_team))
         .route(
             "/teams/{id}/channels",
             get(groups::list_channels).post(groups::create_channel),
         )
+        .route("/teams/{id}/channels/{channel}", get(groups::get_channel))
         .route("/applications", get(apps::list).post(apps::create))
         .route("/applications/{id}", get(apps::get).patch(apps::update))
         .route("/applications/{id}/addPassword", post(apps::add_password))

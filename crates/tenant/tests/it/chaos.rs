@@ -87,7 +87,13 @@ async fn retrying_before_retry_after_is_throttled_again() {
     assert_eq!(first.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(first.header("retry-after"), Some("30"));
     // Turn faults off at run time through the admin route; the penalty stays.
-    let off = h.http.delete(h.url("/_graphlab/chaos")).send().await.unwrap();
+    let off = h
+        .http
+        .delete(h.url("/_graphlab/chaos"))
+        .bearer_auth(h.tenant.admin_secret())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(off.status(), StatusCode::NO_CONTENT);
     let again = h.get("/v1.0/me").await;
     assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS);
@@ -139,6 +145,7 @@ async fn chaos_is_changed_at_run_time_through_the_admin_route() {
     let put = h
         .http
         .put(h.url("/_graphlab/chaos"))
+        .bearer_auth(h.tenant.admin_secret())
         .body(r#"{"rules": [{"path": "/me", "rates": {"504": 1.0}}]}"#)
         .send()
         .await
@@ -148,6 +155,7 @@ async fn chaos_is_changed_at_run_time_through_the_admin_route() {
     let bad = h
         .http
         .put(h.url("/_graphlab/chaos"))
+        .bearer_auth(h.tenant.admin_secret())
         .body(r#"{"rules": [{"rates": {"200": 1}}]}"#)
         .send()
         .await
@@ -155,8 +163,33 @@ async fn chaos_is_changed_at_run_time_through_the_admin_route() {
     let bad = crate::read(bad).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.message().contains("rules[0].rates"), "{}", bad.message());
-    let current: serde_json::Value =
-        h.http.get(h.url("/_graphlab/chaos")).send().await.unwrap().json().await.unwrap();
+    let current: serde_json::Value = h
+        .http
+        .get(h.url("/_graphlab/chaos"))
+        .bearer_auth(h.tenant.admin_secret())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Without the secret, over loopback too: 401, and nothing changes.
+    for (method, path) in [
+        (Method::GET, "/_graphlab/chaos"),
+        (Method::PUT, "/_graphlab/chaos"),
+        (Method::DELETE, "/_graphlab/chaos"),
+        (Method::GET, "/_graphlab/stats"),
+        (Method::DELETE, "/_graphlab/stats"),
+        (Method::GET, "/_graphlab/keys"),
+    ] {
+        let answer = h.call(method.clone(), path, Some(&h.token), None).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(answer.code(), "InvalidAuthenticationToken");
+        assert!(answer.header("www-authenticate").is_some());
+        let answer = h.call(method.clone(), path, None, None).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+    assert_eq!(h.get("/v1.0/me").await.status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(
         current["rules"][0]["rates"]["504"], 1.0,
         "the bad config did not replace the good one"

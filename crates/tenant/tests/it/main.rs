@@ -4,7 +4,9 @@ mod batch;
 mod chaos;
 mod graph;
 mod identity;
+mod limits;
 mod malformed;
+mod navigation;
 mod persistence;
 mod tls;
 
