@@ -376,6 +376,9 @@ async fn attempt(
 }
 
 fn describe(e: &reqwest::Error, url: &str) -> String {
+    if graphlab_auth::trust::is_untrusted(e) {
+        return format!("{url}: {}", graphlab_auth::trust::explain(e));
+    }
     let mut message = format!("no answer from {url}");
     let mut source: Option<&dyn std::error::Error> = Some(e);
     let mut last = String::new();

@@ -159,7 +159,12 @@ impl Engine {
             graph_url: graph_url.into(),
             token: None,
             connectors: Connectors::new(),
-            http: reqwest::Client::new(),
+            // The process's trust (system store, SSL_CERT_FILE/DIR,
+            // --ca-cert, a lab emulator's certificate): graphlab_auth::Trust.
+            http: graphlab_auth::Trust::installed()
+                .client_builder()
+                .build()
+                .unwrap_or_default(),
             observer: None,
             seed: 0x5eed,
         }
