@@ -103,17 +103,14 @@ pub async fn run_flow(
 /// What a step prints after an action's status: a `$batch` action's answer
 /// and each item's status, a Delay's length.
 fn detail(record: &graphlab_flow::run::ActionRecord, scale: f64) -> String {
-    if let Some(out) = &record.outputs {
-        if let Some(items) = out["body"]["responses"].as_array() {
-            let mut items: Vec<(String, String)> = items
-                .iter()
-                .map(|r| (id_text(&r["id"]), r["status"].to_string()))
-                .collect();
-            items.sort();
-            let shown: Vec<String> =
-                items.iter().map(|(i, s)| format!("{i}: {s}")).collect();
-            return format!("$batch {}; item {}", out["statusCode"], shown.join(", "));
-        }
+    if let Some(out) = &record.outputs
+        && let Some(items) = out["body"]["responses"].as_array()
+    {
+        let mut items: Vec<(String, String)> =
+            items.iter().map(|r| (id_text(&r["id"]), r["status"].to_string())).collect();
+        items.sort();
+        let shown: Vec<String> = items.iter().map(|(i, s)| format!("{i}: {s}")).collect();
+        return format!("$batch {}; item {}", out["statusCode"], shown.join(", "));
     }
     if let Some(i) = record.inputs.as_ref().and_then(|i| i.get("interval")) {
         let count = i["count"].as_f64().unwrap_or(0.0);
