@@ -8,6 +8,8 @@
 //! Microsoft's cloud, or `--tenant-url` / `GRAPHLAB_TENANT_URL` for another
 //! emulator. The choice made by step 2 is kept in `lab.toml` for the others.
 
+pub mod flow;
+
 use std::{
     fs,
     future::Future,

@@ -80,17 +80,15 @@ struct Row {
     secs: f64,
 }
 
-/// Builds `graphlab` and the lab steps.
+/// Builds `graphlab` and the lab steps, one package per cargo command: the
+/// features cargo unifies depend on which packages a command selects, so
+/// `-p graphlab-cli -p lab-steps` would build dependencies that a trainee's
+/// next `cargo run -p lab-steps ...` builds again with other features.
 pub fn build_binaries() -> anyhow::Result<()> {
-    run_command(cargo_command().args([
-        "build",
-        "--quiet",
-        "-p",
-        "graphlab-cli",
-        "-p",
-        "lab-steps",
-        "--bins",
-    ]))
+    for package in ["lab-steps", "graphlab-cli"] {
+        run_command(cargo_command().args(["build", "--quiet", "-p", package]))?;
+    }
+    Ok(())
 }
 
 fn step_binary(name: &str) -> PathBuf {

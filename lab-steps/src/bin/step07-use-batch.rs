@@ -1,11 +1,13 @@
 //! Step 7 — several operations in one batch.
 //!
-//! `Batch POST-channels`: three channels in one `$batch`, chained with
-//! `dependsOn` so that Graph creates them one after the other; each answers
-//! `201`. Then the variant the lab suggests: a second group whose team and
-//! channels are created by a single `$batch` (the team's id is its group's,
-//! so the channel requests can name it before it exists). Channels already
-//! there are not created again.
+//! The flow of step 6 with one more action, `Batch POST-channels`: three
+//! channels in one `$batch`, chained with `dependsOn` so that Graph creates
+//! them one after the other; each answers `201`
+//! (`lab-steps/flows/create-team-channels.json`, run again with a new name,
+//! `{name}Channels`, as the lab runs its extended flow). Then the variant the
+//! lab suggests: a group whose team and channels are created by a single
+//! `$batch` (the team's id is its group's, so the channel requests can name
+//! it before it exists). What already exists is not created again.
 //!
 //! ```console
 //! cargo run -p lab-steps --bin step07-use-batch -- --name LabTeam
@@ -16,17 +18,25 @@ use std::time::Duration;
 use anyhow::{Context, ensure};
 use clap::Parser;
 use graphlab_batch::{BatchClient, BatchItem, Version};
-use lab_steps::{Lab, LabArgs, call, field};
+use lab_steps::{
+    Lab, LabArgs, call, field,
+    flow::{CREATE_TEAM_CHANNELS, item_body, item_statuses, run_flow},
+};
 use serde_json::{Value, json};
 
-/// Add the lab's three channels to the team of step 6, then do it all in one batch.
+/// Run the flow with its three channels, then do it all in one batch.
 #[derive(Debug, Parser)]
 struct Args {
     #[command(flatten)]
     lab: LabArgs,
-    /// The group and team of step 6.
+    /// The name given to step 6; this step's flow runs with `{name}Channels`
+    /// and its single-batch variant with `{name}AllInOne`.
     #[arg(long, default_value = "GraphBatchLab")]
     name: String,
+    /// Divide the flow's waits by N (default: 12 against the embedded
+    /// tenant, 1 against a real one).
+    #[arg(long, value_name = "N")]
+    time_scale: Option<f64>,
 }
 
 const CHANNELS: [(&str, &str); 3] = [
@@ -42,13 +52,31 @@ fn main() -> std::process::ExitCode {
 async fn step(args: Args) -> anyhow::Result<()> {
     let name = lab_steps::check_group_name(&args.name)?;
     let lab = Lab::open(&args.lab)?;
-    let graph = lab.graph(lab.connection().await?, Version::V1);
+    let tokens = lab.connection().await?;
+    let graph = lab.graph(tokens.clone(), Version::V1);
 
     // ANCHOR: channels
-    let team_id = lab_steps::find_group(&graph, name)
-        .await?
-        .with_context(|| format!("no group '{name}': run step06-create-flow first"))?;
-    let created = add_channels(&lab, &graph, &team_id, Vec::new()).await?;
+    let flow_name = format!("{name}Channels");
+    let (team_id, created) = match lab_steps::find_group(&graph, &flow_name).await? {
+        // An earlier run: add whichever of the three channels are missing.
+        Some(id) => {
+            let created = add_channels(&lab, &graph, &id, Vec::new()).await?;
+            (id, created)
+        }
+        None => {
+            let run =
+                run_flow(&lab, tokens, CREATE_TEAM_CHANNELS, &flow_name, args.time_scale)
+                    .await?;
+            let statuses = item_statuses(&run, "Batch_POST-channels");
+            ensure!(
+                statuses.len() == 3 && statuses.iter().all(|(_, s)| *s == 201),
+                "Batch POST-channels: not every item answered 201: {statuses:?}"
+            );
+            let group = item_body(&run, "Batch_POST-groups", "1").unwrap_or(Value::Null);
+            let id = group["id"].as_str().context("Batch POST-groups: no group id")?;
+            (id.to_owned(), statuses.len())
+        }
+    };
     // ANCHOR_END: channels
 
     // ANCHOR: single-batch

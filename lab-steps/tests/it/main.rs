@@ -211,11 +211,17 @@ async fn the_lab_from_registration_to_channels() {
     assert_eq!(explored["onenote"]["code"], "40004");
 
     // Step 6: the group, then its team (201) once replicated.
-    let run =
-        step("step06-create-flow", &url, dir, &["--json", "--name", "LabTeam"]).await;
+    let run = step(
+        "step06-create-flow",
+        &url,
+        dir,
+        &["--json", "--name", "LabTeam", "--time-scale", "30"],
+    )
+    .await;
     printed += &run.stdout;
     let flow = run.json();
     assert_eq!(flow["teamStatus"], 201);
+    assert!(lab_dir(dir).join("flow-runs.db").exists(), "the run is in the history");
     let group_id = flow["groupId"].as_str().unwrap().to_owned();
     let group =
         tenant.objects("groups").into_iter().find(|g| g["id"] == group_id).unwrap();
@@ -223,16 +229,31 @@ async fn the_lab_from_registration_to_channels() {
     assert_eq!(group["groupTypes"][0], "Unified");
     assert!(tenant.objects("teams").iter().any(|t| t["id"] == group_id));
 
-    // Step 7: the three channels exist; then team and channels in one batch.
-    let run = step("step07-use-batch", &url, dir, &["--json", "--name", "LabTeam"]).await;
+    // Step 7: the extended flow, with a new name: a group, its team and the
+    // three channels; then team and channels in one batch.
+    let run = step(
+        "step07-use-batch",
+        &url,
+        dir,
+        &["--json", "--name", "LabTeam", "--time-scale", "30"],
+    )
+    .await;
     printed += &run.stdout;
     let batch = run.json();
     assert_eq!(batch["channelsCreated"], 3);
     assert_eq!(batch["variant"]["created"], 4);
+    let flow_team = batch["teamId"].as_str().unwrap().to_owned();
+    assert_ne!(flow_team, group_id, "step 7's flow runs with a new name");
+    let flows = tenant.objects("groups");
+    assert!(
+        flows
+            .iter()
+            .any(|g| g["id"] == flow_team && g["mailNickname"] == "LabTeamChannels")
+    );
     let channels = tenant.objects("channels");
     for name in ["Marketing Collateral", "Vendor Contracts", "General Client Agreements"]
     {
-        for team in [group_id.as_str(), batch["variant"]["groupId"].as_str().unwrap()] {
+        for team in [flow_team.as_str(), batch["variant"]["groupId"].as_str().unwrap()] {
             assert!(
                 channels.iter().any(|c| c["displayName"] == name && c["_teamId"] == team),
                 "channel {name} in team {team}"
