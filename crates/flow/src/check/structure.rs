@@ -503,7 +503,7 @@ fn connector(
     let inputs = raw.get("inputs");
     let host = inputs.and_then(|i| i.get("host"));
     let host_at = format!("{at}.inputs.host");
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |v: Option<&'a Value>| -> Option<&'a str> { v.and_then(Value::as_str).filter(|s| !s.is_empty()) };
     if kind == "openapiconnection" {
         let Some(operation) = text(host.and_then(|h| h.get("operationId"))) else {
             sink.error(

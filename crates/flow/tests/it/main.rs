@@ -1,6 +1,11 @@
 //! graphlab-flow's integration tests: the lab's flows against the emulator
-//! over real HTTP, on a virtual clock that the emulator shares.
+//! over real HTTP, on a virtual clock that the emulator shares; the
+//! expression language (the functions reference's own examples, parsing
+//! and printing properties, errors, templates); `flow check`.
 
+mod check;
+mod common;
 mod engine;
 mod lab_flows;
 mod support;
+mod templates;
