@@ -323,7 +323,7 @@ fn settings(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
     }
     match kind {
         "foreach" => {
-            if let Some(r) = raw.pointer("/runtimeConfiguration/concurrency/repetitions") {
+            if let Some(r) = raw.get("runtimeConfiguration").and_then(|r| r.pointer("/concurrency/repetitions")) {
                 if !r.as_u64().is_some_and(|n| (1..=50).contains(&n)) {
                     sink.error(
                         "foreach.concurrency",
@@ -493,8 +493,8 @@ fn switch_cases(raw: &Map<String, Value>, at: &str, sink: &mut Sink) {
 }
 
 /// `host` as each style needs it; with connectors, the operation.
-fn connector(
-    raw: &Map<String, Value>,
+fn connector<'a>(
+    raw: &'a Map<String, Value>,
     kind: &str,
     at: &str,
     connectors: Option<&Connectors>,

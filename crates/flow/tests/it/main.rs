@@ -1,7 +1,7 @@
-//! graphlab-flow's integration tests: the lab's flows against the emulator
-//! over real HTTP, on a virtual clock that the emulator shares; the
-//! expression language (the functions reference's own examples, parsing
-//! and printing properties, errors, templates); `flow check`.
+//! graphlab-flow's integration tests: the expression language (the
+//! functions reference's own examples, parsing and printing properties,
+//! errors, templates), the lab's flows against the emulator over real
+//! HTTP, on a virtual clock that the emulator shares, and `flow check`.
 
 mod check;
 mod common;
