@@ -53,13 +53,19 @@ pub mod rules {
             "an action's type exists in Logic Apps but graphlab flow run does not run it \
              (a warning)",
         ),
-        ("action.name-duplicate", "two actions share a name (names are unique in a workflow)"),
+        (
+            "action.name-duplicate",
+            "two actions share a name (names are unique in a workflow)",
+        ),
         (
             "action.inputs",
             "an action lacks what its type needs (Compose inputs, Wait interval, Foreach \
              'foreach', Query from/where, variable names, Terminate runStatus, ...)",
         ),
-        ("runafter.unknown-action", "runAfter names an action the workflow does not have"),
+        (
+            "runafter.unknown-action",
+            "runAfter names an action the workflow does not have",
+        ),
         (
             "runafter.other-container",
             "runAfter names an action of another container (only actions of the same \
@@ -71,7 +77,10 @@ pub mod rules {
             "a runAfter status is not Succeeded, Failed, Skipped or TimedOut",
         ),
         ("expression.syntax", "an expression does not parse (the column is given)"),
-        ("expression.unknown-function", "an expression calls a function that does not exist"),
+        (
+            "expression.unknown-function",
+            "an expression calls a function that does not exist",
+        ),
         ("expression.arity", "a function is called with too few or too many arguments"),
         ("expression.too-deep", "an expression or value nests too deeply"),
         (
@@ -108,7 +117,10 @@ pub mod rules {
             "InitializeVariable is inside a container (the platform allows it only at the \
              top level)",
         ),
-        ("variable.duplicate", "two InitializeVariable actions declare the same variable"),
+        (
+            "variable.duplicate",
+            "two InitializeVariable actions declare the same variable",
+        ),
         ("reference.parameter", "parameters('p') names an undeclared parameter"),
         ("reference.result", "result('S') names no Scope, Foreach or Until action"),
         (
@@ -256,12 +268,22 @@ impl Sink {
     }
 
     /// Records an error.
-    pub(crate) fn error(&mut self, rule: &'static str, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn error(
+        &mut self,
+        rule: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.push(rule, Severity::Error, path.into(), message.into(), None);
     }
 
     /// Records a warning.
-    pub(crate) fn warning(&mut self, rule: &'static str, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn warning(
+        &mut self,
+        rule: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.push(rule, Severity::Warning, path.into(), message.into(), None);
     }
 
@@ -275,8 +297,15 @@ impl Sink {
         column: Option<usize>,
     ) {
         debug_assert!(rules::is_known(rule), "{rule} is not in rules::ALL");
-        let finding =
-            Finding { rule, severity, file: self.file.clone(), path, message, line: None, column };
+        let finding = Finding {
+            rule,
+            severity,
+            file: self.file.clone(),
+            path,
+            message,
+            line: None,
+            column,
+        };
         if !self.findings.contains(&finding) {
             self.findings.push(finding);
         }

@@ -57,7 +57,10 @@ pub(crate) struct Model<'a> {
 
 /// The keys under which a container action of type `kind` holds actions:
 /// (JSON path suffix, the actions object).
-pub(crate) fn bodies<'a>(kind: &str, raw: &'a Map<String, Value>) -> Vec<(String, &'a Value)> {
+pub(crate) fn bodies<'a>(
+    kind: &str,
+    raw: &'a Map<String, Value>,
+) -> Vec<(String, &'a Value)> {
     let mut out = Vec::new();
     match kind {
         "if" => {
@@ -92,9 +95,17 @@ pub(crate) fn bodies<'a>(kind: &str, raw: &'a Map<String, Value>) -> Vec<(String
 
 impl<'a> Model<'a> {
     /// Reads the definition; `None` when it is not even an object.
-    pub(crate) fn build(definition: &'a Value, root: &str, sink: &mut Sink) -> Option<Model<'a>> {
+    pub(crate) fn build(
+        definition: &'a Value,
+        root: &str,
+        sink: &mut Sink,
+    ) -> Option<Model<'a>> {
         let Some(object) = definition.as_object() else {
-            sink.error("structure.object", root, "a workflow definition is a JSON object");
+            sink.error(
+                "structure.object",
+                root,
+                "a workflow definition is a JSON object",
+            );
             return None;
         };
         let mut model = Model {
@@ -109,7 +120,11 @@ impl<'a> Model<'a> {
         for key in ["parameters", "triggers", "actions", "outputs"] {
             if let Some(v) = object.get(key).filter(|v| !v.is_object()) {
                 let kind = if v.is_null() { "null" } else { "not an object" };
-                sink.error("structure.object", format!("{root}.{key}"), format!("'{key}' is {kind}: expected a JSON object"));
+                sink.error(
+                    "structure.object",
+                    format!("{root}.{key}"),
+                    format!("'{key}' is {kind}: expected a JSON object"),
+                );
             }
         }
         if let Some(declared) = object.get("parameters").and_then(Value::as_object) {
@@ -120,12 +135,18 @@ impl<'a> Model<'a> {
                 let at = format!("{root}.triggers{}", key_path(name));
                 match t.as_object() {
                     Some(t) => model.triggers.push((name, at, t)),
-                    None => sink.error("structure.object", at, "a trigger is a JSON object"),
+                    None => {
+                        sink.error("structure.object", at, "a trigger is a JSON object")
+                    }
                 }
             }
         }
         let top = object.get("actions").and_then(Value::as_object);
-        model.blocks.push(Block { owner: None, path: format!("{root}.actions"), members: Vec::new() });
+        model.blocks.push(Block {
+            owner: None,
+            path: format!("{root}.actions"),
+            members: Vec::new(),
+        });
         let mut reported_nesting = false;
         if let Some(top) = top {
             model.read_block(top, 0, 0, sink, &mut reported_nesting);
@@ -172,15 +193,30 @@ impl<'a> Model<'a> {
                 sink.error("structure.object", path, "an action is a JSON object");
                 continue;
             };
-            let kind = raw.get("type").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+            let kind = raw
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_lowercase();
             let index = self.nodes.len();
-            self.nodes.push(Node { name, path: path.clone(), raw, kind: kind.clone(), block, level });
+            self.nodes.push(Node {
+                name,
+                path: path.clone(),
+                raw,
+                kind: kind.clone(),
+                block,
+                level,
+            });
             self.blocks[block].members.push(index);
             self.by_name.entry(name).or_default().push(index);
             for (suffix, inner) in bodies(&kind, raw) {
                 let inner_path = format!("{path}{suffix}");
                 let Some(inner) = inner.as_object() else {
-                    sink.error("structure.object", inner_path, "'actions' is a JSON object");
+                    sink.error(
+                        "structure.object",
+                        inner_path,
+                        "'actions' is a JSON object",
+                    );
                     continue;
                 };
                 if level + 1 > MAX_NESTING {
@@ -200,7 +236,11 @@ impl<'a> Model<'a> {
                     continue;
                 }
                 let child = self.blocks.len();
-                self.blocks.push(Block { owner: Some(index), path: inner_path, members: Vec::new() });
+                self.blocks.push(Block {
+                    owner: Some(index),
+                    path: inner_path,
+                    members: Vec::new(),
+                });
                 self.read_block(inner, child, level + 1, sink, reported_nesting);
             }
         }
@@ -231,12 +271,14 @@ impl<'a> Model<'a> {
     /// its `runAfter` names that are in the same container.
     pub(crate) fn run_after(&self, node: usize) -> Vec<usize> {
         let n = &self.nodes[node];
-        let Some(map) = n.raw.get("runAfter").and_then(Value::as_object) else { return Vec::new() };
+        let Some(map) = n.raw.get("runAfter").and_then(Value::as_object) else {
+            return Vec::new();
+        };
         map.keys()
             .filter_map(|k| {
-                self.by_name
-                    .get(k.as_str())
-                    .and_then(|v| v.iter().copied().find(|&i| self.nodes[i].block == n.block))
+                self.by_name.get(k.as_str()).and_then(|v| {
+                    v.iter().copied().find(|&i| self.nodes[i].block == n.block)
+                })
             })
             .collect()
     }
@@ -261,8 +303,11 @@ impl<'a> Model<'a> {
         let earlier_chain = self.ancestors_or_self(earlier);
         self.ancestors_or_self(later).into_iter().any(|a| {
             let block = self.nodes[a].block;
-            let candidates: Vec<usize> =
-                earlier_chain.iter().copied().filter(|&e| self.nodes[e].block == block && e != a).collect();
+            let candidates: Vec<usize> = earlier_chain
+                .iter()
+                .copied()
+                .filter(|&e| self.nodes[e].block == block && e != a)
+                .collect();
             !candidates.is_empty() && {
                 let before = self.predecessors(a);
                 candidates.iter().any(|c| before.contains(c))

@@ -15,8 +15,16 @@ use crate::{
 
 /// Keys of an action that are not evaluated: its nested actions, its
 /// wiring and its documentation.
-const NOT_EVALUATED: &[&str] =
-    &["actions", "else", "cases", "default", "runAfter", "type", "description", "metadata"];
+const NOT_EVALUATED: &[&str] = &[
+    "actions",
+    "else",
+    "cases",
+    "default",
+    "runAfter",
+    "type",
+    "description",
+    "metadata",
+];
 
 /// Where a string value stands.
 #[derive(Clone, Copy)]
@@ -47,12 +55,23 @@ pub(crate) fn check(model: &Model<'_>, sink: &mut Sink) {
     }
     let walk = Walk { model, variables };
     for (name, at, raw) in &model.triggers {
-        for (key, value) in raw.iter().filter(|(k, _)| !NOT_EVALUATED.contains(&k.as_str())) {
-            walk.value(value, &format!("{at}{}", key_path(key)), Owner::Trigger(name, key), false, 0, sink);
+        for (key, value) in
+            raw.iter().filter(|(k, _)| !NOT_EVALUATED.contains(&k.as_str()))
+        {
+            walk.value(
+                value,
+                &format!("{at}{}", key_path(key)),
+                Owner::Trigger(name, key),
+                false,
+                0,
+                sink,
+            );
         }
     }
     for (index, node) in model.nodes.iter().enumerate() {
-        for (key, value) in node.raw.iter().filter(|(k, _)| !NOT_EVALUATED.contains(&k.as_str())) {
+        for (key, value) in
+            node.raw.iter().filter(|(k, _)| !NOT_EVALUATED.contains(&k.as_str()))
+        {
             let at = format!("{}{}", node.path, key_path(key));
             let owner = Owner::Action(index, key);
             // A Query's `where` and a Select's `select` see each item of
@@ -65,7 +84,14 @@ pub(crate) fn check(model: &Model<'_>, sink: &mut Sink) {
             match (per_item, key.as_str(), value.as_object()) {
                 (Some(inner), "inputs", Some(inputs)) => {
                     for (k, v) in inputs {
-                        walk.value(v, &format!("{at}{}", key_path(k)), owner, k == inner, 1, sink);
+                        walk.value(
+                            v,
+                            &format!("{at}{}", key_path(k)),
+                            owner,
+                            k == inner,
+                            1,
+                            sink,
+                        );
                     }
                 }
                 _ => walk.value(value, &at, owner, false, 0, sink),
@@ -78,9 +104,15 @@ pub(crate) fn check(model: &Model<'_>, sink: &mut Sink) {
                 | "decrementvariable"
                 | "appendtoarrayvariable"
                 | "appendtostringvariable"
-        ) && let Some(name) = node.raw.get("inputs").and_then(|i| i.get("name")).and_then(Value::as_str)
+        ) && let Some(name) =
+            node.raw.get("inputs").and_then(|i| i.get("name")).and_then(Value::as_str)
         {
-            walk.variable(name, &format!("{}.inputs.name", node.path), Owner::Action(index, "inputs"), sink);
+            walk.variable(
+                name,
+                &format!("{}.inputs.name", node.path),
+                Owner::Action(index, "inputs"),
+                sink,
+            );
         }
     }
     if let Some(outputs) = model.definition.get("outputs").and_then(Value::as_object) {
@@ -101,28 +133,61 @@ fn rule_of(kind: ErrorKind) -> &'static str {
 }
 
 impl Walk<'_, '_> {
-    fn value(&self, value: &Value, at: &str, owner: Owner<'_>, per_item: bool, depth: usize, sink: &mut Sink) {
+    fn value(
+        &self,
+        value: &Value,
+        at: &str,
+        owner: Owner<'_>,
+        per_item: bool,
+        depth: usize,
+        sink: &mut Sink,
+    ) {
         if depth > MAX_JSON_DEPTH {
-            sink.error("expression.too-deep", at, format!("the value nests more than {MAX_JSON_DEPTH} levels deep"));
+            sink.error(
+                "expression.too-deep",
+                at,
+                format!("the value nests more than {MAX_JSON_DEPTH} levels deep"),
+            );
             return;
         }
         match value {
             Value::String(text) => self.string(text, at, owner, per_item, sink),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.value(item, &format!("{at}[{i}]"), owner, per_item, depth + 1, sink);
+                    self.value(
+                        item,
+                        &format!("{at}[{i}]"),
+                        owner,
+                        per_item,
+                        depth + 1,
+                        sink,
+                    );
                 }
             }
             Value::Object(map) => {
                 for (k, v) in map {
-                    self.value(v, &format!("{at}{}", key_path(k)), owner, per_item, depth + 1, sink);
+                    self.value(
+                        v,
+                        &format!("{at}{}", key_path(k)),
+                        owner,
+                        per_item,
+                        depth + 1,
+                        sink,
+                    );
                 }
             }
             _ => {}
         }
     }
 
-    fn string(&self, text: &str, at: &str, owner: Owner<'_>, per_item: bool, sink: &mut Sink) {
+    fn string(
+        &self,
+        text: &str,
+        at: &str,
+        owner: Owner<'_>,
+        per_item: bool,
+        sink: &mut Sink,
+    ) {
         let template = match Template::parse(text) {
             Ok(t) => t,
             Err(e) => {
@@ -157,16 +222,27 @@ impl Walk<'_, '_> {
     /// The container actions enclosing the owner (not the owner itself).
     fn enclosing(&self, owner: Owner<'_>) -> Vec<usize> {
         match owner {
-            Owner::Action(i, _) => self.model.ancestors_or_self(i).into_iter().skip(1).collect(),
+            Owner::Action(i, _) => {
+                self.model.ancestors_or_self(i).into_iter().skip(1).collect()
+            }
             _ => Vec::new(),
         }
     }
 
-    fn reference(&self, reference: &Reference, at: &str, owner: Owner<'_>, per_item: bool, sink: &mut Sink) {
+    fn reference(
+        &self,
+        reference: &Reference,
+        at: &str,
+        owner: Owner<'_>,
+        per_item: bool,
+        sink: &mut Sink,
+    ) {
         let model = self.model;
         match reference {
             Reference::Trigger => {}
-            Reference::Action { function, name } => self.action(function, name, at, owner, sink),
+            Reference::Action { function, name } => {
+                self.action(function, name, at, owner, sink)
+            }
             Reference::Variable(v) => self.variable(v, at, owner, sink),
             Reference::Parameter(p) => {
                 if !model.parameters.contains(p.as_str()) {
@@ -183,7 +259,10 @@ impl Walk<'_, '_> {
                 }
             }
             Reference::Item => {
-                let in_loop = self.enclosing(owner).iter().any(|&a| model.nodes[a].kind == "foreach");
+                let in_loop = self
+                    .enclosing(owner)
+                    .iter()
+                    .any(|&a| model.nodes[a].kind == "foreach");
                 if !in_loop && !per_item {
                     sink.error(
                         "reference.item",
@@ -201,12 +280,13 @@ impl Walk<'_, '_> {
                     Reference::Items(_) => ("items", &["foreach"]),
                     _ => ("iterationIndexes", &["until", "foreach"]),
                 };
-                let ok = self
-                    .enclosing(owner)
-                    .iter()
-                    .any(|&a| model.nodes[a].name == l && kinds.contains(&model.nodes[a].kind.as_str()));
+                let ok = self.enclosing(owner).iter().any(|&a| {
+                    model.nodes[a].name == l
+                        && kinds.contains(&model.nodes[a].kind.as_str())
+                });
                 if !ok {
-                    let what = if function == "items" { "Foreach" } else { "Until or Foreach" };
+                    let what =
+                        if function == "items" { "Foreach" } else { "Until or Foreach" };
                     sink.error(
                         "reference.loop",
                         at,
@@ -229,7 +309,14 @@ impl Walk<'_, '_> {
         }
     }
 
-    fn action(&self, function: &str, name: &str, at: &str, owner: Owner<'_>, sink: &mut Sink) {
+    fn action(
+        &self,
+        function: &str,
+        name: &str,
+        at: &str,
+        owner: Owner<'_>,
+        sink: &mut Sink,
+    ) {
         let model = self.model;
         let section = match owner {
             Owner::Action(_, s) | Owner::Trigger(_, s) => s,
@@ -255,17 +342,19 @@ impl Walk<'_, '_> {
                 ),
             };
             let underscored = name.replace(' ', "_");
-            let close = model
-                .by_name
-                .keys()
-                .find(|k| **k == underscored || k.eq_ignore_ascii_case(name) || k.eq_ignore_ascii_case(&underscored));
+            let close = model.by_name.keys().find(|k| {
+                **k == underscored
+                    || k.eq_ignore_ascii_case(name)
+                    || k.eq_ignore_ascii_case(&underscored)
+            });
             if let Some(close) = close {
                 let spaces = if name.contains(' ') {
                     " Action names in a definition have '_' where the designer shows a space:"
                 } else {
                     ""
                 };
-                message.push_str(&format!("{spaces} did you mean {function}('{close}')?"));
+                message
+                    .push_str(&format!("{spaces} did you mean {function}('{close}')?"));
             }
             sink.error("reference.undefined-action", at, message);
             return;
@@ -298,7 +387,10 @@ impl Walk<'_, '_> {
         sink.error(
             "reference.not-before",
             at,
-            format!("{function}('{name}') in action '{}': {why}", model.nodes[later].name),
+            format!(
+                "{function}('{name}') in action '{}': {why}",
+                model.nodes[later].name
+            ),
         );
     }
 

@@ -9,33 +9,71 @@ use serde_json::{Map, Value};
 
 use super::{Sink, model::Model};
 use crate::{
-    connector::Connectors,
-    definition::key_path,
-    duration::parse_iso8601,
+    connector::Connectors, definition::key_path, duration::parse_iso8601,
     expr::function_arity,
 };
 
 /// Action types `graphlab flow run` runs (lower case).
 const RUNNABLE: &[&str] = &[
-    "compose", "wait", "initializevariable", "setvariable", "incrementvariable",
-    "decrementvariable", "appendtoarrayvariable", "appendtostringvariable", "parsejson",
-    "query", "select", "join", "terminate", "http", "openapiconnection", "apiconnection", "if",
-    "switch", "foreach", "until", "scope",
+    "compose",
+    "wait",
+    "initializevariable",
+    "setvariable",
+    "incrementvariable",
+    "decrementvariable",
+    "appendtoarrayvariable",
+    "appendtostringvariable",
+    "parsejson",
+    "query",
+    "select",
+    "join",
+    "terminate",
+    "http",
+    "openapiconnection",
+    "apiconnection",
+    "if",
+    "switch",
+    "foreach",
+    "until",
+    "scope",
 ];
 
 /// Other action types of the "Schema reference guide for trigger and action
 /// types in Azure Logic Apps" and Power Automate's exports.
 const KNOWN_ELSEWHERE: &[&str] = &[
-    "response", "workflow", "function", "apimanagement", "httpwebhook", "apiconnectionwebhook",
-    "openapiconnectionwebhook", "table", "xslt", "liquid", "xmlvalidation", "flatfiledecoding",
-    "flatfileencoding", "javascriptcode", "sendtobatch", "expression", "chunk",
+    "response",
+    "workflow",
+    "function",
+    "apimanagement",
+    "httpwebhook",
+    "apiconnectionwebhook",
+    "openapiconnectionwebhook",
+    "table",
+    "xslt",
+    "liquid",
+    "xmlvalidation",
+    "flatfiledecoding",
+    "flatfileencoding",
+    "javascriptcode",
+    "sendtobatch",
+    "expression",
+    "chunk",
 ];
 
 /// Trigger types of the same reference.
 const TRIGGERS: &[&str] = &[
-    "request", "recurrence", "http", "httpwebhook", "apiconnection", "apiconnectionwebhook",
-    "openapiconnection", "openapiconnectionwebhook", "openapiconnectionnotification",
-    "apimanagement", "batch", "slidingwindow",
+    "request",
+    "recurrence",
+    "http",
+    "httpwebhook",
+    "apiconnection",
+    "apiconnectionwebhook",
+    "openapiconnection",
+    "openapiconnectionwebhook",
+    "openapiconnectionnotification",
+    "apimanagement",
+    "batch",
+    "slidingwindow",
 ];
 
 /// `runAfter` statuses ("Workflow Definition Language schema reference":
@@ -100,7 +138,9 @@ pub(crate) fn declared_variables(raw: &Map<String, Value>) -> Vec<(usize, String
         .map(|list| {
             list.iter()
                 .enumerate()
-                .filter_map(|(i, v)| v.get("name").and_then(Value::as_str).map(|n| (i, n.to_owned())))
+                .filter_map(|(i, v)| {
+                    v.get("name").and_then(Value::as_str).map(|n| (i, n.to_owned()))
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -115,7 +155,9 @@ fn action_type(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) 
         Some(Value::String(t)) if KNOWN_ELSEWHERE.contains(&kind) => sink.warning(
             "action.unsupported",
             format!("{at}.type"),
-            format!("'{t}' is a Logic Apps action type that graphlab flow run does not run"),
+            format!(
+                "'{t}' is a Logic Apps action type that graphlab flow run does not run"
+            ),
         ),
         Some(other) => sink.error(
             "action.type",
@@ -133,7 +175,11 @@ fn run_after(model: &Model<'_>, index: usize, sink: &mut Sink) {
     let at = format!("{}.runAfter", node.path);
     let Some(value) = node.raw.get("runAfter") else { return };
     let Some(map) = value.as_object() else {
-        sink.error("structure.object", at, "runAfter is a JSON object: {ACTION: [STATUS, ...]}");
+        sink.error(
+            "structure.object",
+            at,
+            "runAfter is a JSON object: {ACTION: [STATUS, ...]}",
+        );
         return;
     };
     for (target, statuses) in map {
@@ -170,11 +216,17 @@ fn run_after(model: &Model<'_>, index: usize, sink: &mut Sink) {
             Some(_) => {}
         }
         let Some(list) = statuses.as_array() else {
-            sink.error("runafter.status", here, "expected an array of statuses (Succeeded, Failed, Skipped, TimedOut)");
+            sink.error(
+                "runafter.status",
+                here,
+                "expected an array of statuses (Succeeded, Failed, Skipped, TimedOut)",
+            );
             continue;
         };
         for (i, s) in list.iter().enumerate() {
-            let ok = s.as_str().is_some_and(|s| STATUSES.iter().any(|k| k.eq_ignore_ascii_case(s)));
+            let ok = s
+                .as_str()
+                .is_some_and(|s| STATUSES.iter().any(|k| k.eq_ignore_ascii_case(s)));
             if !ok {
                 sink.error(
                     "runafter.status",
@@ -196,7 +248,8 @@ fn cycles(model: &Model<'_>, sink: &mut Sink) {
             continue;
         }
         // Iterative depth-first search: (node, its successors, next one).
-        let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(start, model.run_after(start), 0)];
+        let mut stack: Vec<(usize, Vec<usize>, usize)> =
+            vec![(start, model.run_after(start), 0)];
         state[start] = 1;
         while let Some((node, next, i)) = stack.last_mut() {
             if *i == next.len() {
@@ -212,12 +265,15 @@ fn cycles(model: &Model<'_>, sink: &mut Sink) {
                     stack.push((target, model.run_after(target), 0));
                 }
                 1 => {
-                    let from = stack.iter().position(|(n, _, _)| *n == target).unwrap_or(0);
-                    let mut members: Vec<usize> = stack[from..].iter().map(|(n, _, _)| *n).collect();
+                    let from =
+                        stack.iter().position(|(n, _, _)| *n == target).unwrap_or(0);
+                    let mut members: Vec<usize> =
+                        stack[from..].iter().map(|(n, _, _)| *n).collect();
                     let key: BTreeSet<usize> = members.iter().copied().collect();
                     if reported.insert(key) {
                         members.push(target);
-                        let names: Vec<&str> = members.iter().map(|&n| model.nodes[n].name).collect();
+                        let names: Vec<&str> =
+                            members.iter().map(|&n| model.nodes[n].name).collect();
                         sink.error(
                             "runafter.cycle",
                             format!("{}.runAfter", model.nodes[target].path),
@@ -244,7 +300,11 @@ fn need(raw: &Map<String, Value>, pointer: &str) -> bool {
 fn inputs(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
     let inputs_at = format!("{at}.inputs");
     let mut missing = |what: &str| {
-        sink.error("action.inputs", inputs_at.clone(), format!("a {kind} action needs {what}"));
+        sink.error(
+            "action.inputs",
+            inputs_at.clone(),
+            format!("a {kind} action needs {what}"),
+        );
     };
     let has_inputs = raw.get("inputs").is_some_and(|v| !v.is_null());
     match kind {
@@ -252,11 +312,18 @@ fn inputs(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
         "wait" if !need(raw, "/interval") && !need(raw, "/until") => {
             missing("'inputs.interval' ({count, unit}) or 'inputs.until' ({timestamp})")
         }
-        "wait" if need(raw, "/interval") && (!need(raw, "/interval/count") || !need(raw, "/interval/unit")) => {
+        "wait"
+            if need(raw, "/interval")
+                && (!need(raw, "/interval/count") || !need(raw, "/interval/unit")) =>
+        {
             missing("'inputs.interval.count' and 'inputs.interval.unit'")
         }
         "initializevariable" => {
-            match raw.get("inputs").and_then(|i| i.get("variables")).and_then(Value::as_array) {
+            match raw
+                .get("inputs")
+                .and_then(|i| i.get("variables"))
+                .and_then(Value::as_array)
+            {
                 Some(list) if !list.is_empty() => {
                     for (i, v) in list.iter().enumerate() {
                         let name = v.get("name").and_then(Value::as_str);
@@ -279,27 +346,47 @@ fn inputs(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
             }
         }
         "setvariable" | "appendtoarrayvariable" | "appendtostringvariable" => {
-            if !need(raw, "/name") || !raw.get("inputs").is_some_and(|i| i.get("value").is_some()) {
+            if !need(raw, "/name")
+                || !raw.get("inputs").is_some_and(|i| i.get("value").is_some())
+            {
                 missing("'inputs.name' and 'inputs.value'")
             }
         }
-        "incrementvariable" | "decrementvariable" if !need(raw, "/name") => missing("'inputs.name'"),
+        "incrementvariable" | "decrementvariable" if !need(raw, "/name") => {
+            missing("'inputs.name'")
+        }
         "parsejson" if !need(raw, "/content") || !need(raw, "/schema") => {
             missing("'inputs.content' and 'inputs.schema'")
         }
-        "query" if !need(raw, "/from") || !need(raw, "/where") => missing("'inputs.from' and 'inputs.where'"),
-        "select" if !need(raw, "/from") || !need(raw, "/select") => missing("'inputs.from' and 'inputs.select'"),
-        "join" if !need(raw, "/from") || !need(raw, "/joinWith") => missing("'inputs.from' and 'inputs.joinWith'"),
-        "http" if !need(raw, "/method") || !need(raw, "/uri") => missing("'inputs.method' and 'inputs.uri'"),
+        "query" if !need(raw, "/from") || !need(raw, "/where") => {
+            missing("'inputs.from' and 'inputs.where'")
+        }
+        "select" if !need(raw, "/from") || !need(raw, "/select") => {
+            missing("'inputs.from' and 'inputs.select'")
+        }
+        "join" if !need(raw, "/from") || !need(raw, "/joinWith") => {
+            missing("'inputs.from' and 'inputs.joinWith'")
+        }
+        "http" if !need(raw, "/method") || !need(raw, "/uri") => {
+            missing("'inputs.method' and 'inputs.uri'")
+        }
         "terminate" => {
-            let status = raw.get("inputs").and_then(|i| i.get("runStatus")).and_then(Value::as_str);
-            if !status.is_some_and(|s| ["succeeded", "failed", "cancelled"].contains(&s.to_ascii_lowercase().as_str())) {
+            let status = raw
+                .get("inputs")
+                .and_then(|i| i.get("runStatus"))
+                .and_then(Value::as_str);
+            if !status.is_some_and(|s| {
+                ["succeeded", "failed", "cancelled"]
+                    .contains(&s.to_ascii_lowercase().as_str())
+            }) {
                 missing("'inputs.runStatus': Succeeded, Failed or Cancelled")
             }
         }
-        "foreach" if raw.get("foreach").is_none_or(Value::is_null) => {
-            sink.error("action.inputs", at, "a Foreach action needs 'foreach': the array to loop over")
-        }
+        "foreach" if raw.get("foreach").is_none_or(Value::is_null) => sink.error(
+            "action.inputs",
+            at,
+            "a Foreach action needs 'foreach': the array to loop over",
+        ),
         _ => {}
     }
 }
@@ -318,12 +405,19 @@ fn settings(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
                     sink.error("limit.timeout", here, m);
                 }
             }
-            None => sink.error("limit.timeout", here, format!("{timeout} is not an ISO 8601 duration such as PT1H")),
+            None => sink.error(
+                "limit.timeout",
+                here,
+                format!("{timeout} is not an ISO 8601 duration such as PT1H"),
+            ),
         }
     }
     match kind {
         "foreach" => {
-            if let Some(r) = raw.get("runtimeConfiguration").and_then(|r| r.pointer("/concurrency/repetitions")) {
+            if let Some(r) = raw
+                .get("runtimeConfiguration")
+                .and_then(|r| r.pointer("/concurrency/repetitions"))
+            {
                 if !r.as_u64().is_some_and(|n| (1..=50).contains(&n)) {
                     sink.error(
                         "foreach.concurrency",
@@ -354,7 +448,11 @@ fn settings(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
         "if" => condition(raw, kind, at, sink),
         "switch" => {
             if raw.get("expression").is_none_or(Value::is_null) {
-                sink.error("condition.expression", at, "a Switch action needs 'expression'");
+                sink.error(
+                    "condition.expression",
+                    at,
+                    "a Switch action needs 'expression'",
+                );
             }
             switch_cases(raw, at, sink);
         }
@@ -364,7 +462,11 @@ fn settings(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
 
 fn retry_policy(policy: &Value, at: &str, sink: &mut Sink) {
     let Some(object) = policy.as_object() else {
-        sink.error("retry.policy", at, "a retryPolicy is a JSON object: {type, count, interval, ...}");
+        sink.error(
+            "retry.policy",
+            at,
+            "a retryPolicy is a JSON object: {type, count, interval, ...}",
+        );
         return;
     };
     let kind = object.get("type").and_then(Value::as_str).map(str::to_ascii_lowercase);
@@ -404,14 +506,22 @@ fn retry_policy(policy: &Value, at: &str, sink: &mut Sink) {
     for key in intervals {
         let here = format!("{at}.{key}");
         match object.get(*key) {
-            None if *key == "interval" => sink.error("retry.policy", here, format!("a {kind} retry policy needs 'interval'")),
+            None if *key == "interval" => sink.error(
+                "retry.policy",
+                here,
+                format!("a {kind} retry policy needs 'interval'"),
+            ),
             None => {}
             Some(Value::String(t)) => {
                 if let Err(m) = parse_iso8601(t) {
                     sink.error("retry.policy", here, m);
                 }
             }
-            Some(other) => sink.error("retry.policy", here, format!("{other} is not an ISO 8601 duration such as PT10S")),
+            Some(other) => sink.error(
+                "retry.policy",
+                here,
+                format!("{other} is not an ISO 8601 duration such as PT10S"),
+            ),
         }
     }
 }
@@ -421,7 +531,11 @@ fn retry_policy(policy: &Value, at: &str, sink: &mut Sink) {
 fn condition(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
     let Some(expression) = raw.get("expression").filter(|e| !e.is_null()) else {
         let name = if kind == "if" { "an If" } else { "an Until" };
-        sink.error("condition.expression", at, format!("{name} action needs 'expression'"));
+        sink.error(
+            "condition.expression",
+            at,
+            format!("{name} action needs 'expression'"),
+        );
         return;
     };
     if let Value::Object(map) = expression {
@@ -444,7 +558,11 @@ fn designer_condition(map: &Map<String, Value>, at: &str, depth: usize, sink: &m
     }
     let (function, args) = map.iter().next().expect("one entry");
     if function_arity(function).is_none() {
-        sink.error("condition.expression", at.to_owned(), format!("'{function}' is not a function a condition can use"));
+        sink.error(
+            "condition.expression",
+            at.to_owned(),
+            format!("'{function}' is not a function a condition can use"),
+        );
         return;
     }
     let here = format!("{at}{}", key_path(function));
@@ -462,7 +580,11 @@ fn designer_condition(map: &Map<String, Value>, at: &str, depth: usize, sink: &m
 fn switch_cases(raw: &Map<String, Value>, at: &str, sink: &mut Sink) {
     let Some(cases) = raw.get("cases") else { return };
     let Some(cases) = cases.as_object() else {
-        sink.error("structure.object", format!("{at}.cases"), "'cases' is a JSON object: {NAME: {case, actions}}");
+        sink.error(
+            "structure.object",
+            format!("{at}.cases"),
+            "'cases' is a JSON object: {NAME: {case, actions}}",
+        );
         return;
     };
     let mut seen: Vec<(&Value, &str)> = Vec::new();
@@ -470,13 +592,18 @@ fn switch_cases(raw: &Map<String, Value>, at: &str, sink: &mut Sink) {
         let here = format!("{at}.cases{}", key_path(name));
         match case.get("case") {
             None | Some(Value::Null) => {
-                sink.error("switch.case", here, format!("the case '{name}' has no 'case' value"));
+                sink.error(
+                    "switch.case",
+                    here,
+                    format!("the case '{name}' has no 'case' value"),
+                );
             }
-            Some(v @ (Value::Object(_) | Value::Array(_) | Value::Bool(_))) => sink.error(
-                "switch.case",
-                format!("{here}.case"),
-                format!("{v}: a case value is a string or a number"),
-            ),
+            Some(v @ (Value::Object(_) | Value::Array(_) | Value::Bool(_))) => sink
+                .error(
+                    "switch.case",
+                    format!("{here}.case"),
+                    format!("{v}: a case value is a string or a number"),
+                ),
             Some(v) => {
                 if let Some((_, first)) = seen.iter().find(|(s, _)| *s == v) {
                     sink.error(
@@ -503,7 +630,9 @@ fn connector<'a>(
     let inputs = raw.get("inputs");
     let host = inputs.and_then(|i| i.get("host"));
     let host_at = format!("{at}.inputs.host");
-    let text = |v: Option<&'a Value>| -> Option<&'a str> { v.and_then(Value::as_str).filter(|s| !s.is_empty()) };
+    let text = |v: Option<&'a Value>| -> Option<&'a str> {
+        v.and_then(Value::as_str).filter(|s| !s.is_empty())
+    };
     if kind == "openapiconnection" {
         let Some(operation) = text(host.and_then(|h| h.get("operationId"))) else {
             sink.error(
@@ -523,7 +652,11 @@ fn connector<'a>(
                 format!(
                     "the connector '{}' has no operation '{operation}' (it has: {})",
                     c.name,
-                    c.operations.iter().map(|o| o.id.as_str()).collect::<Vec<_>>().join(", ")
+                    c.operations
+                        .iter()
+                        .map(|o| o.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
             Ok(_) => {}

