@@ -345,12 +345,11 @@ fn inputs(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
                 _ => missing("'inputs.variables': [{name, type, value}]"),
             }
         }
-        "setvariable" | "appendtoarrayvariable" | "appendtostringvariable" => {
+        "setvariable" | "appendtoarrayvariable" | "appendtostringvariable"
             if !need(raw, "/name")
-                || !raw.get("inputs").is_some_and(|i| i.get("value").is_some())
-            {
-                missing("'inputs.name' and 'inputs.value'")
-            }
+                || raw.get("inputs").is_none_or(|i| i.get("value").is_none()) =>
+        {
+            missing("'inputs.name' and 'inputs.value'")
         }
         "incrementvariable" | "decrementvariable" if !need(raw, "/name") => {
             missing("'inputs.name'")
@@ -417,9 +416,9 @@ fn settings(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
             if let Some(r) = raw
                 .get("runtimeConfiguration")
                 .and_then(|r| r.pointer("/concurrency/repetitions"))
+                && !r.as_u64().is_some_and(|n| (1..=50).contains(&n))
             {
-                if !r.as_u64().is_some_and(|n| (1..=50).contains(&n)) {
-                    sink.error(
+                sink.error(
                         "foreach.concurrency",
                         format!("{at}.runtimeConfiguration.concurrency.repetitions"),
                         format!(
@@ -427,13 +426,13 @@ fn settings(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
                              configuration reference for Azure Logic Apps\")"
                         ),
                     );
-                }
             }
         }
         "until" => {
-            if let Some(c) = raw.get("limit").and_then(|l| l.get("count")) {
-                if !c.as_u64().is_some_and(|n| (1..=5000).contains(&n)) {
-                    sink.error(
+            if let Some(c) = raw.get("limit").and_then(|l| l.get("count"))
+                && !c.as_u64().is_some_and(|n| (1..=5000).contains(&n))
+            {
+                sink.error(
                         "until.limit",
                         format!("{at}.limit.count"),
                         format!(
@@ -441,7 +440,6 @@ fn settings(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
                              (\"Limits and configuration reference for Azure Logic Apps\")"
                         ),
                     );
-                }
             }
             condition(raw, kind, at, sink);
         }
@@ -568,10 +566,10 @@ fn designer_condition(map: &Map<String, Value>, at: &str, depth: usize, sink: &m
     let here = format!("{at}{}", key_path(function));
     if let Value::Array(items) = args {
         for (i, item) in items.iter().enumerate() {
-            if let Value::Object(inner) = item {
-                if inner.len() == 1 {
-                    designer_condition(inner, &format!("{here}[{i}]"), depth + 1, sink);
-                }
+            if let Value::Object(inner) = item
+                && inner.len() == 1
+            {
+                designer_condition(inner, &format!("{here}[{i}]"), depth + 1, sink);
             }
         }
     }
