@@ -430,7 +430,7 @@ fn check(global: &Global, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
         for f in &report.findings {
             let at = match (f.line, f.column) {
-                (Some(line), Some(column)) => format!("{}:{line}:{column}", f.path),
+                (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
                 _ => f.path.clone(),
             };
             println!("{:<7} {:<27} {at}\n        {}", f.severity, f.rule, f.message);
