@@ -75,8 +75,10 @@ impl ExprError {
         self.kind
     }
 
-    /// The 1-based column, in characters, of the problem in the string value
-    /// (counting the leading `@`), when known.
+    /// The 1-based column, in characters, in the string value (counting the
+    /// leading `@`): where a parse problem is, or where the expression that
+    /// failed to evaluate starts. `None` for expressions parsed alone and
+    /// evaluated outside a [`super::Template`].
     pub fn column(&self) -> Option<usize> {
         self.column
     }

@@ -78,6 +78,16 @@ fn select(
             }
             match get_property(&object, name) {
                 Some(v) => Ok(v.clone()),
+                // Power Automate's path keys: `?['body/value']` selects
+                // `body`, then `value`.
+                None if name.contains('/') && !name.starts_with('/') => {
+                    let mut current = Value::Object(object);
+                    for part in name.split('/') {
+                        let key = Value::String(part.to_string());
+                        current = select(expr, current, &key, null_safe)?;
+                    }
+                    Ok(current)
+                }
                 None if null_safe => Ok(Value::Null),
                 None => {
                     let available: Vec<&str> =

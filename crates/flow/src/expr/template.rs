@@ -40,7 +40,8 @@ enum Kind {
 #[derive(Debug, Clone, PartialEq)]
 enum Segment {
     Text(String),
-    Expr(Expr),
+    /// An expression and the 1-based column where its text starts.
+    Expr(Expr, usize),
 }
 
 impl Template {
@@ -87,15 +88,19 @@ impl Template {
     pub fn evaluate(&self, scope: &dyn Scope) -> Result<Value, ExprError> {
         match &self.kind {
             Kind::Literal(s) => Ok(Value::String(s.clone())),
-            Kind::Expression(expr) => eval::evaluate(expr, scope),
+            // Evaluation errors point at the expression's first character.
+            Kind::Expression(expr) => {
+                eval::evaluate(expr, scope).map_err(|e| e.or_column(2))
+            }
             Kind::Interpolation(segments) => {
                 let mut out = String::new();
                 for segment in segments {
                     match segment {
                         Segment::Text(s) => out.push_str(s),
-                        Segment::Expr(expr) => {
-                            out.push_str(&to_text(&eval::evaluate(expr, scope)?))
-                        }
+                        Segment::Expr(expr, column) => out.push_str(&to_text(
+                            &eval::evaluate(expr, scope)
+                                .map_err(|e| e.or_column(*column))?,
+                        )),
                     }
                 }
                 Ok(Value::String(out))
@@ -111,7 +116,7 @@ impl Template {
             Kind::Interpolation(segments) => segments
                 .iter()
                 .filter_map(|s| match s {
-                    Segment::Expr(e) => Some(e),
+                    Segment::Expr(e, _) => Some(e),
                     Segment::Text(_) => None,
                 })
                 .collect(),
@@ -163,7 +168,7 @@ fn interpolation(text: &str) -> Result<Vec<Segment>, ExprError> {
             }
             let inner: String = chars[start + 2..end].iter().collect();
             let expr = parse_expression(&inner).map_err(|e| e.shifted(start + 2))?;
-            segments.push(Segment::Expr(expr));
+            segments.push(Segment::Expr(expr, start + 3));
             i = end + 1;
         } else {
             literal.push(chars[i]);

@@ -18,6 +18,8 @@ pub struct TestScope {
     pub loops: HashMap<String, (Value, u64)>,
     pub results: HashMap<String, Value>,
     pub now: OffsetDateTime,
+    pub current: Option<Value>,
+    pub workflow_tags: Option<Value>,
 }
 
 impl Default for TestScope {
@@ -35,6 +37,8 @@ impl Default for TestScope {
             loops: HashMap::new(),
             results: HashMap::new(),
             now: datetime!(2018-03-01 00:00:00 UTC),
+            current: None,
+            workflow_tags: None,
         }
     }
 }
@@ -66,6 +70,9 @@ impl Scope for TestScope {
     fn action(&self, name: &str) -> Option<Value> {
         self.actions.get(name).cloned()
     }
+    fn current_action(&self) -> Option<Value> {
+        self.current.clone()
+    }
     fn variable(&self, name: &str) -> Option<Value> {
         self.variables.get(name).cloned()
     }
@@ -85,9 +92,13 @@ impl Scope for TestScope {
         self.results.get(scope_name).cloned()
     }
     fn workflow(&self) -> Value {
-        json!({"id": "/workflows/w", "name": "w", "type": "Microsoft.Logic/workflows",
+        let mut w = json!({"id": "/workflows/w", "name": "w", "type": "Microsoft.Logic/workflows",
                "location": "local", "run": {"id": "/workflows/w/runs/r1", "name": "r1",
-               "type": "Microsoft.Logic/workflows/runs"}})
+               "type": "Microsoft.Logic/workflows/runs"}});
+        if let Some(tags) = &self.workflow_tags {
+            w["tags"] = tags.clone();
+        }
+        w
     }
     fn now(&self) -> OffsetDateTime {
         self.now

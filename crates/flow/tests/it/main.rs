@@ -5,7 +5,11 @@
 
 mod check;
 mod common;
+mod conformance;
 mod engine;
+mod functions;
 mod lab_flows;
+mod reference_examples;
 mod support;
+mod syntax;
 mod templates;

@@ -33,7 +33,16 @@ pub(super) const FUNCTIONS: &[Function] = &[
     f("decimal", 1, Some(1), decimal),
     f("json", 1, Some(1), json),
     f("string", 1, Some(1), string),
+    f("xml", 1, Some(1), not_supported),
+    f("xpath", 2, Some(2), not_supported),
 ];
+
+/// `xml()` and `xpath()` exist in the language (definitions that use them
+/// parse) but return XML, which this runtime does not model.
+fn not_supported(c: &mut Call) -> Result<Value, ExprError> {
+    Err(c
+        .error("is not supported by this runtime: XML values are not available locally."))
+}
 
 fn array(c: &mut Call) -> Result<Value, ExprError> {
     Ok(Value::Array(vec![c.take(0)]))
@@ -135,6 +144,11 @@ fn base64(c: &mut Call) -> Result<Value, ExprError> {
 }
 
 fn decode_base64(c: &Call) -> Result<Vec<u8>, ExprError> {
+    if let Value::Object(o) = c.arg(0)
+        && o.contains_key("$content")
+    {
+        return bytes(c, 0);
+    }
     let s = c.string(0)?;
     STANDARD.decode(s.trim()).map_err(|_| c.invalid(0, "is not a valid base64 string."))
 }

@@ -11,12 +11,16 @@ use super::scope::Scope;
 
 mod collection;
 mod conversion;
+mod datefmt;
 mod datetime;
+mod locale;
 mod logical;
 mod math;
 mod number;
+mod numfmt;
 mod object;
 mod string;
+mod timezone;
 mod uri;
 mod workflow;
 

@@ -161,50 +161,22 @@ pub(super) fn is_float(c: &mut Call) -> Result<Value, ExprError> {
     Ok(Value::Bool(parse_float(s, seps).is_some()))
 }
 
-/// `formatNumber(number, format, locale?)`.
+/// `formatNumber(number, format, locale?)`: .NET's `number.ToString(format,
+/// culture)`; the default culture is `en-US`.
 pub(super) fn format_number(c: &mut Call) -> Result<Value, ExprError> {
     let n = c.num(0)?;
     let format = c.string(1)?.to_string();
-    let locale = c.opt_string(2)?.map(str::to_string);
-    let seps = separators(c, 2, locale.as_deref())?;
-    let x = n.as_f64();
-    let (kind, precision) =
-        format.split_at(format.chars().next().map(char::len_utf8).unwrap_or(0));
-    let precision: Option<usize> =
-        if precision.is_empty() { None } else { precision.parse().ok() };
-    let group = |s: String| group_digits(&s, seps);
-    let out = match kind {
-        "F" | "f" => group_free(format!("{:.*}", precision.unwrap_or(2), x), seps),
-        "N" | "n" => group(format!("{:.*}", precision.unwrap_or(2), x)),
-        _ => {
-            return Err(
-                c.invalid(1, format!("'{format}' is not a supported number format."))
-            );
-        }
-    };
-    Ok(Value::String(out))
-}
-
-fn group_free(s: String, (_, decimal): (char, char)) -> String {
-    s.replace('.', &decimal.to_string())
-}
-
-fn group_digits(s: &str, (group, decimal): (char, char)) -> String {
-    let (sign, s) = match s.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", s),
-    };
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    let mut out = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(group);
-        }
-        out.push(ch);
-    }
-    if !frac.is_empty() {
-        out.push(decimal);
-        out.push_str(frac);
-    }
-    format!("{sign}{out}")
+    let name = c.opt_string(2)?;
+    let culture = super::locale::culture(name).ok_or_else(|| {
+        c.invalid(
+            2,
+            format!("'{}' is not a locale this runtime knows.", name.unwrap_or("")),
+        )
+    })?;
+    super::numfmt::format(n, &format, culture).map(Value::String).ok_or_else(|| {
+        c.invalid(
+            1,
+            format!("'{format}' is not a valid numeric format string for this value."),
+        )
+    })
 }
