@@ -238,3 +238,75 @@ fn the_report_serializes_for_json_output() {
     );
     assert_eq!(json["shape"], "workflow definition");
 }
+
+/// Every JSON pointer inside `value`.
+fn pointers(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                out.push(here.clone());
+                pointers(v, here, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let here = format!("{at}/{i}");
+                out.push(here.clone());
+                pointers(v, here, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn any_value_anywhere_gives_findings_never_a_panic() {
+    // Each lab flow with every value in turn replaced by a value of another
+    // kind (or an expression that is wrong in each way).
+    let replacements = [
+        serde_json::json!(null),
+        serde_json::json!(7),
+        serde_json::json!("@"),
+        serde_json::json!("@{"),
+        serde_json::json!("@body('Nowhere')"),
+        serde_json::json!([]),
+        serde_json::json!({}),
+        serde_json::json!({"type": "Foreach", "actions": {"x": {"type": "Compose", "inputs": "@item()"}}}),
+    ];
+    let connectors = lab_connectors(Profile::Lab);
+    for name in ["create-team-checked.json", "create-team-channels.json"] {
+        let text = std::fs::read_to_string(flow_file(name)).unwrap();
+        let original: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut all = Vec::new();
+        pointers(&original, String::new(), &mut all);
+        for pointer in &all {
+            for replacement in &replacements {
+                let mut value = original.clone();
+                *value.pointer_mut(pointer).unwrap() = replacement.clone();
+                let report = check(&value, name, Some(&connectors));
+                for f in &report.findings {
+                    assert!(rules::is_known(f.rule), "{pointer}: {f}");
+                    assert!(f.path.starts_with('$'), "{pointer}: {f}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn what_check_passes_loads() {
+    for name in
+        ["create-team.json", "create-team-channels.json", "create-team-checked.json"]
+    {
+        let path = flow_file(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(check_text(&text, name, None).is_ok());
+        graphlab_flow::load(&text, name).unwrap();
+    }
+    // Warnings only: the flow still loads.
+    let path = fixture("broken/variable.order.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(check_text(&text, "variable.order.json", None).is_ok());
+    graphlab_flow::load(&text, "variable.order.json").unwrap();
+}
