@@ -219,14 +219,23 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// The container actions enclosing the owner (not the owner itself).
+    /// The loops whose iteration the owner's value is evaluated in: the
+    /// container actions enclosing it, and an Until itself for its own
+    /// `expression` (checked after each iteration).
     fn enclosing(&self, owner: Owner<'_>) -> Vec<usize> {
         match owner {
             Owner::Action(i, _) => {
-                self.model.ancestors_or_self(i).into_iter().skip(1).collect()
+                let skip = usize::from(!self.until_expression(owner));
+                self.model.ancestors_or_self(i).into_iter().skip(skip).collect()
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Whether the value is an Until's `expression`, evaluated after each
+    /// iteration of its body, which it may read.
+    fn until_expression(&self, owner: Owner<'_>) -> bool {
+        matches!(owner, Owner::Action(i, "expression") if self.model.nodes[i].kind == "until")
     }
 
     fn reference(
@@ -285,12 +294,15 @@ impl Walk<'_, '_> {
                         && kinds.contains(&model.nodes[a].kind.as_str())
                 });
                 if !ok {
-                    let what =
-                        if function == "items" { "Foreach" } else { "Until or Foreach" };
+                    let what = if function == "items" {
+                        "a Foreach"
+                    } else {
+                        "an Until or Foreach"
+                    };
                     sink.error(
                         "reference.loop",
                         at,
-                        format!("{function}('{l}') in {}: '{l}' is not a {what} loop enclosing it", self.place(owner)),
+                        format!("{function}('{l}') in {}: '{l}' is not {what} loop enclosing it", self.place(owner)),
                     );
                 }
             }
@@ -371,7 +383,11 @@ impl Walk<'_, '_> {
             }
             Owner::Outputs => return,
         };
-        if model.runs_before(target, later) {
+        if model.runs_before(target, later)
+            || self.until_expression(owner)
+                && target != later
+                && model.ancestors_or_self(target).contains(&later)
+        {
             return;
         }
         let why = if target == later {

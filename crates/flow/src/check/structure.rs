@@ -295,6 +295,13 @@ fn need(raw: &Map<String, Value>, pointer: &str) -> bool {
     raw.get("inputs").and_then(|i| i.pointer(pointer)).is_some_and(|v| !v.is_null())
 }
 
+/// "a Compose", "an InitializeVariable": the type as written.
+fn article(raw: &Map<String, Value>) -> String {
+    let name = raw.get("type").and_then(Value::as_str).unwrap_or("");
+    let vowel = name.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']);
+    format!("{} {name}", if vowel { "an" } else { "a" })
+}
+
 /// What each action type needs in `inputs` (the schema reference's
 /// "required" values).
 fn inputs(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
@@ -303,7 +310,7 @@ fn inputs(raw: &Map<String, Value>, kind: &str, at: &str, sink: &mut Sink) {
         sink.error(
             "action.inputs",
             inputs_at.clone(),
-            format!("a {kind} action needs {what}"),
+            format!("{} action needs {what}", article(raw)),
         );
     };
     let has_inputs = raw.get("inputs").is_some_and(|v| !v.is_null());

@@ -310,3 +310,26 @@ fn what_check_passes_loads() {
     assert!(check_text(&text, "variable.order.json", None).is_ok());
     graphlab_flow::load(&text, "variable.order.json").unwrap();
 }
+
+#[test]
+fn an_until_expression_reads_its_own_body_and_index() {
+    // "Until" in Microsoft's "Schema reference guide for trigger and action
+    // types": the expression is checked after each iteration.
+    let value = serde_json::json!({
+        "triggers": {"manual": {"type": "Request", "inputs": {}}},
+        "actions": {
+            "Poll": {"type": "Until",
+                     "expression": "@or(equals(outputs('Step'), 3), greater(iterationIndexes('Poll'), 5))",
+                     "limit": {"count": 10, "timeout": "PT1H"},
+                     "actions": {"Step": {"type": "Compose", "inputs": "@iterationIndexes('Poll')"}}}
+        }
+    });
+    let report = check(&value, "until.json", None);
+    assert!(report.findings.is_empty(), "{report}");
+    // Elsewhere, the loop's body has not run.
+    let mut after = value.clone();
+    after["actions"]["Other"] =
+        serde_json::json!({"type": "Compose", "inputs": "@outputs('Step')"});
+    let report = check(&after, "until.json", None);
+    assert_eq!(report.rules(), ["reference.not-before"], "{report}");
+}
