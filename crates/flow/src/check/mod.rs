@@ -218,7 +218,8 @@ pub struct Report {
     /// The shape the file was read as, when it was recognised.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shape: Option<String>,
-    /// The findings, in the order of the file.
+    /// The findings: the definition's structure first, then its
+    /// expressions; within each, by JSON path (keys in order of name).
     pub findings: Vec<Finding>,
 }
 
