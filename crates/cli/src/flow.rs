@@ -13,7 +13,8 @@ use std::{
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use graphlab_auth::{
-    AuthClient, Authority, Secret, SilentTokenProvider, StaticToken, TokenCache, TokenProvider,
+    AuthClient, Authority, Secret, SilentTokenProvider, StaticToken, TokenCache,
+    TokenProvider,
 };
 use graphlab_flow::{
     Engine, RunOptions,
@@ -128,10 +129,15 @@ pub async fn run(global: &Global, command: FlowCommand) -> anyhow::Result<ExitCo
 }
 
 fn read_json(path: &Path) -> anyhow::Result<Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!("{}:{}:{}: not valid JSON: {e}", path.display(), e.line(), e.column())
+        anyhow::anyhow!(
+            "{}:{}:{}: not valid JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
     })
 }
 
@@ -147,9 +153,8 @@ async fn run_flow(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
         options.inputs.push((name.to_owned(), value.to_owned()));
     }
     if let Some(body) = &args.trigger_body {
-        options.trigger_body = Some(
-            serde_json::from_str(body).context("--trigger-body is not valid JSON")?,
-        );
+        options.trigger_body =
+            Some(serde_json::from_str(body).context("--trigger-body is not valid JSON")?);
     }
     if let Some(path) = &args.parameters {
         options.parameters = parameter_values(&read_json(path)?)
@@ -165,10 +170,20 @@ async fn run_flow(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
             return;
         }
         let line = match event {
-            Event::Started { path, type_name } => format!("  start  {path} ({type_name})"),
+            Event::Started { path, type_name } => {
+                format!("  start  {path} ({type_name})")
+            }
             Event::Ended { path, status, attempts, duration } => {
-                let tries = if *attempts > 1 { format!(", {attempts} attempts") } else { String::new() };
-                format!("  {:<6} {path} ({}{tries})", status.as_str().to_lowercase(), seconds(*duration))
+                let tries = if *attempts > 1 {
+                    format!(", {attempts} attempts")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "  {:<6} {path} ({}{tries})",
+                    status.as_str().to_lowercase(),
+                    seconds(*duration)
+                )
             }
         };
         let _ = writeln!(std::io::stdout(), "{line}");
@@ -186,7 +201,11 @@ async fn run_flow(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
         let took = (run.end - run.start).unsigned_abs();
         println!("run {} {} in {}", run.id, run.status, seconds(took));
         if let Some(error) = &run.error {
-            println!("error: {}: {}", error["code"].as_str().unwrap_or("?"), error["message"].as_str().unwrap_or(""));
+            println!(
+                "error: {}: {}",
+                error["code"].as_str().unwrap_or("?"),
+                error["message"].as_str().unwrap_or("")
+            );
         }
         println!("history: graphlab flow show {}", run.id);
     }
@@ -257,7 +276,10 @@ struct LabApp {
 /// The connection's token: `--access-token`, else the lab's cached
 /// connection (step 4: the lab app, its secret, its cached account), else
 /// the account `graphlab login` cached.
-async fn tokens(global: &Global, token: Option<&str>) -> anyhow::Result<Arc<dyn TokenProvider>> {
+async fn tokens(
+    global: &Global,
+    token: Option<&str>,
+) -> anyhow::Result<Arc<dyn TokenProvider>> {
     if let Some(token) = token {
         return Ok(Arc::new(StaticToken(Secret::new(token))));
     }
@@ -268,8 +290,12 @@ async fn tokens(global: &Global, token: Option<&str>) -> anyhow::Result<Arc<dyn 
     if let Some(LabToml { target: Some(target), app: Some(app) }) = lab {
         let secret = std::fs::read_to_string(global.lab_dir.join("app-secret")).ok();
         if let Some(secret) = secret.filter(|s| !s.trim().is_empty()) {
-            let client = AuthClient::new(Authority::new(&target.authority, &target.tenant)?, &app.client_id, cache())
-                .with_secret(Secret::new(secret.trim()));
+            let client = AuthClient::new(
+                Authority::new(&target.authority, &target.tenant)?,
+                &app.client_id,
+                cache(),
+            )
+            .with_secret(Secret::new(secret.trim()));
             if let Some(account) = client.accounts().await?.into_iter().next() {
                 return Ok(Arc::new(SilentTokenProvider {
                     client,
@@ -309,7 +335,13 @@ fn runs(global: &Global, args: &RunsArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("{:<29}  {:<10}  {:<20}  workflow", "run", "status", "started");
         for r in &list {
-            println!("{:<29}  {:<10}  {:<20}  {}", r.id, r.status, &r.start[..r.start.len().min(19)], r.workflow);
+            println!(
+                "{:<29}  {:<10}  {:<20}  {}",
+                r.id,
+                r.status,
+                &r.start[..r.start.len().min(19)],
+                r.workflow
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -345,7 +377,9 @@ fn show(global: &Global, args: &ShowArgs) -> anyhow::Result<ExitCode> {
 fn tree(actions: &Value, indent: &str, out: &mut Vec<String>) {
     let Some(map) = actions.as_object() else { return };
     let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-    entries.sort_by(|a, b| a.1["startTime"].as_str().cmp(&b.1["startTime"].as_str()).then(a.0.cmp(b.0)));
+    entries.sort_by(|a, b| {
+        a.1["startTime"].as_str().cmp(&b.1["startTime"].as_str()).then(a.0.cmp(b.0))
+    });
     let count = entries.len();
     for (i, (name, a)) in entries.into_iter().enumerate() {
         let last = i + 1 == count;
@@ -353,7 +387,9 @@ fn tree(actions: &Value, indent: &str, out: &mut Vec<String>) {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|t| t["statusCode"].as_u64().map_or("no answer".into(), |s| s.to_string()))
+            .map(|t| {
+                t["statusCode"].as_u64().map_or("no answer".into(), |s| s.to_string())
+            })
             .collect();
         let duration = match (a["startTime"].as_str(), a["endTime"].as_str()) {
             (Some(s), Some(e)) => duration(s, e),
@@ -371,10 +407,11 @@ fn tree(actions: &Value, indent: &str, out: &mut Vec<String>) {
         if attempts.len() > 1 {
             line.push_str(&format!("  (attempts: {})", attempts.join(", ")));
         }
-        if a["status"] != "Succeeded" && a["status"] != "Skipped" {
-            if let Some(m) = a["error"]["message"].as_str() {
-                line.push_str(&format!("  {m}"));
-            }
+        if a["status"] != "Succeeded"
+            && a["status"] != "Skipped"
+            && let Some(m) = a["error"]["message"].as_str()
+        {
+            line.push_str(&format!("  {m}"));
         }
         out.push(line);
         let inner = format!("{indent}{}", if last { "   " } else { "│  " });
@@ -405,8 +442,10 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     };
     let scope = ContextScope::new(context, time::OffsetDateTime::now_utc())
         .map_err(anyhow::Error::msg)?;
-    let template = Template::parse(&args.value).map_err(|e| anyhow::anyhow!("{}: {e}", args.value))?;
-    let value = template.evaluate(&scope).map_err(|e| anyhow::anyhow!("{}: {e}", args.value))?;
+    let template = Template::parse(&args.value)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.value))?;
+    let value =
+        template.evaluate(&scope).map_err(|e| anyhow::anyhow!("{}: {e}", args.value))?;
     println!("{value}");
     Ok(ExitCode::SUCCESS)
 }

@@ -56,7 +56,10 @@ impl Connector {
     }
 
     /// Reads a swagger document's operations.
-    pub fn from_swagger(swagger: &Value, name: Option<&str>) -> Result<Connector, String> {
+    pub fn from_swagger(
+        swagger: &Value,
+        name: Option<&str>,
+    ) -> Result<Connector, String> {
         let title = swagger
             .pointer("/info/title")
             .and_then(Value::as_str)
@@ -78,16 +81,17 @@ impl Connector {
                 {
                     continue;
                 }
-                let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+                let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                    continue;
+                };
                 let mut parameters = Vec::new();
-                for p in shared
-                    .into_iter()
-                    .flatten()
-                    .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten())
-                {
-                    if let (Some(n), Some(at)) =
-                        (p.get("name").and_then(Value::as_str), p.get("in").and_then(Value::as_str))
-                    {
+                for p in shared.into_iter().flatten().chain(
+                    op.get("parameters").and_then(Value::as_array).into_iter().flatten(),
+                ) {
+                    if let (Some(n), Some(at)) = (
+                        p.get("name").and_then(Value::as_str),
+                        p.get("in").and_then(Value::as_str),
+                    ) {
                         parameters.push((n.to_owned(), at.to_owned()));
                     }
                 }
@@ -113,11 +117,16 @@ impl Connector {
     /// The operation whose method and path template match `method` and
     /// `path` (as an `ApiConnection` writes them; `/v1.0/$batch`, or a path
     /// with its template's parameters filled in, which are returned).
-    pub fn by_route(&self, method: &str, path: &str) -> Option<(&Operation, Vec<(String, String)>)> {
+    pub fn by_route(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Option<(&Operation, Vec<(String, String)>)> {
         let path = path.split('?').next().unwrap_or(path);
-        self.operations.iter().filter(|o| o.method.eq_ignore_ascii_case(method)).find_map(|o| {
-            match_template(&o.path, path).map(|values| (o, values))
-        })
+        self.operations
+            .iter()
+            .filter(|o| o.method.eq_ignore_ascii_case(method))
+            .find_map(|o| match_template(&o.path, path).map(|values| (o, values)))
     }
 }
 
@@ -174,9 +183,11 @@ impl Connectors {
             return Ok(self.named.values().next().expect("one connector"));
         }
         if self.named.is_empty() {
-            return Err("no connector package was given (--connector DIR, or run step 3 so \
+            return Err(
+                "no connector package was given (--connector DIR, or run step 3 so \
                         that .lab/ has one)"
-                .into());
+                    .into(),
+            );
         }
         let mut names = Vec::new();
         if let Some(api) = host.get("apiId").and_then(Value::as_str) {
@@ -190,17 +201,19 @@ impl Connectors {
         }
         for name in &names {
             let bare = name.strip_prefix("shared_").unwrap_or(name);
-            if let Some(c) = self
-                .named
-                .values()
-                .find(|c| c.name.eq_ignore_ascii_case(name) || c.name.eq_ignore_ascii_case(bare))
-            {
+            if let Some(c) = self.named.values().find(|c| {
+                c.name.eq_ignore_ascii_case(name) || c.name.eq_ignore_ascii_case(bare)
+            }) {
                 return Ok(c);
             }
         }
         Err(format!(
             "no connector matches this action's host ({}); given: {}",
-            if names.is_empty() { "no api id or connection name".to_owned() } else { names.join(", ") },
+            if names.is_empty() {
+                "no api id or connection name".to_owned()
+            } else {
+                names.join(", ")
+            },
             self.named.keys().cloned().collect::<Vec<_>>().join(", ")
         ))
     }
@@ -208,9 +221,10 @@ impl Connectors {
 
 /// `NAME` in `@parameters('$connections')['NAME']['connectionId']`.
 pub fn connections_key(expression: &str) -> Option<&str> {
-    let rest = expression.split("['$connections']").nth(1).or_else(|| {
-        expression.split("('$connections')").nth(1)
-    })?;
+    let rest = expression
+        .split("['$connections']")
+        .nth(1)
+        .or_else(|| expression.split("('$connections')").nth(1))?;
     let rest = rest.strip_prefix("['")?;
     rest.split("']").next()
 }

@@ -22,7 +22,10 @@ impl ContextScope {
     /// Reads a context document; `now` is used unless it gives its own.
     pub fn new(doc: Value, now: OffsetDateTime) -> Result<ContextScope, String> {
         if !(doc.is_object() || doc.is_null()) {
-            return Err("a context is a JSON object (trigger, actions, variables, parameters)".into());
+            return Err(
+                "a context is a JSON object (trigger, actions, variables, parameters)"
+                    .into(),
+            );
         }
         let now = match doc.get("now").and_then(Value::as_str) {
             Some(t) => OffsetDateTime::parse(t, &Rfc3339)

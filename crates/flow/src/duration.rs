@@ -62,7 +62,7 @@ pub fn interval(count: f64, unit: &str) -> Result<Duration, String> {
             ));
         }
     };
-    if !(count >= 0.0) || !count.is_finite() {
+    if count.is_nan() || count < 0.0 || !count.is_finite() {
         return Err(format!("count {count} is not a non-negative number"));
     }
     Ok(Duration::from_secs_f64(count * per))

@@ -77,7 +77,8 @@ impl History {
         #[cfg(unix)]
         if fresh {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            let _ =
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
         }
         let _ = fresh;
         db.execute_batch(
@@ -173,10 +174,14 @@ impl History {
         } else {
             let mut q = self
                 .db
-                .prepare("SELECT id FROM runs WHERE id LIKE ?1 || '%' ESCAPE '\\' LIMIT 2")
+                .prepare(
+                    "SELECT id FROM runs WHERE id LIKE ?1 || '%' ESCAPE '\\' LIMIT 2",
+                )
                 .map_err(|e| self.err(e))?;
-            let escaped = id.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            let rows = q.query_map(params![escaped], |r| r.get(0)).map_err(|e| self.err(e))?;
+            let escaped =
+                id.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let rows =
+                q.query_map(params![escaped], |r| r.get(0)).map_err(|e| self.err(e))?;
             rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
         };
         let found = match ids.as_slice() {
@@ -186,17 +191,27 @@ impl History {
         };
         let text: Option<String> = self
             .db
-            .query_row("SELECT document FROM runs WHERE id = ?1", params![found], |r| r.get(0))
+            .query_row("SELECT document FROM runs WHERE id = ?1", params![found], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.err(e))?;
         let text = text.ok_or_else(|| HistoryError::NotFound(id.to_owned()))?;
         serde_json::from_str(&text).map_err(|e| {
-            self.err(rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+            self.err(rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            ))
         })
     }
 }
 
-fn flatten<'r>(prefix: &str, actions: &'r BTreeMap<String, ActionRecord>, out: &mut Vec<(String, &'r ActionRecord)>) {
+fn flatten<'r>(
+    prefix: &str,
+    actions: &'r BTreeMap<String, ActionRecord>,
+    out: &mut Vec<(String, &'r ActionRecord)>,
+) {
     for (name, record) in actions {
         let path = format!("{prefix}{name}");
         out.push((path.clone(), record));

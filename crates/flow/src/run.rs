@@ -105,7 +105,8 @@ impl ActionRecord {
         if let Some(code) = &self.code {
             o.insert("code".into(), json!(code));
         }
-        for (key, value) in [("inputs", &self.inputs), ("outputs", &self.outputs), ("error", &self.error)]
+        for (key, value) in
+            [("inputs", &self.inputs), ("outputs", &self.outputs), ("error", &self.error)]
         {
             if let Some(v) = value {
                 o.insert(key.into(), v.clone());
@@ -175,7 +176,8 @@ impl Run {
 }
 
 /// Header names whose values never leave the engine.
-const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "set-cookie"];
+const SECRET_HEADERS: &[&str] =
+    &["authorization", "proxy-authorization", "cookie", "set-cookie"];
 
 /// What is shown instead of secured or secret content (Logic Apps' words).
 pub const HIDDEN: &str = "Content not shown due to security configuration.";
@@ -224,7 +226,8 @@ fn looks_like_token(s: &str) -> bool {
     parts.len() == 3
         && parts[0].starts_with("eyJ")
         && parts.iter().all(|p| {
-            p.len() >= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            p.len() >= 8
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
 

@@ -18,7 +18,8 @@ pub fn body(
     given: Option<Value>,
 ) -> Result<Value, String> {
     let schema = trigger.schema.clone().unwrap_or(Value::Null);
-    let properties = schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let properties =
+        schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
     let mut body = match given {
         Some(Value::Object(m)) => m,
         Some(Value::Null) | None => Map::new(),
@@ -31,10 +32,17 @@ pub fn body(
             .find(|(k, _)| *k == name)
             .or_else(|| {
                 properties.iter().find(|(_, p)| {
-                    p.get("title").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(name))
+                    p.get("title")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.eq_ignore_ascii_case(name))
                 })
             })
-            .ok_or_else(|| format!("no input '{name}'; the trigger's inputs are: {}", list(&properties)))?;
+            .ok_or_else(|| {
+                format!(
+                    "no input '{name}'; the trigger's inputs are: {}",
+                    list(&properties)
+                )
+            })?;
         let kind = property.get("type").and_then(Value::as_str).unwrap_or("string");
         let value = match kind {
             "string" => Value::String(text.clone()),
@@ -44,7 +52,8 @@ pub fn body(
         };
         body.insert(key.clone(), value);
     }
-    for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+    for required in schema.get("required").and_then(Value::as_array).into_iter().flatten()
+    {
         let Some(key) = required.as_str() else { continue };
         if !body.contains_key(key) {
             let title = properties
@@ -55,12 +64,17 @@ pub fn body(
                 .unwrap_or_default();
             return Err(format!(
                 "the required input '{key}'{title} is missing: give it with --input {}=VALUE",
-                properties.get(key).and_then(|p| p.get("title")).and_then(Value::as_str).unwrap_or(key)
+                properties
+                    .get(key)
+                    .and_then(|p| p.get("title"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(key)
             ));
         }
     }
     for (key, value) in &body {
-        let Some(kind) = properties.get(key).and_then(|p| p.get("type")).and_then(Value::as_str)
+        let Some(kind) =
+            properties.get(key).and_then(|p| p.get("type")).and_then(Value::as_str)
         else {
             continue;
         };
@@ -117,10 +131,19 @@ mod tests {
     #[test]
     fn inputs_match_by_key_or_title_and_required_ones_are_named() {
         let t = button();
-        assert_eq!(body(&t, &[("Name".into(), "LabTeam".into())], None), Ok(json!({"text": "LabTeam"})));
-        assert_eq!(body(&t, &[("text".into(), "X".into())], None), Ok(json!({"text": "X"})));
+        assert_eq!(
+            body(&t, &[("Name".into(), "LabTeam".into())], None),
+            Ok(json!({"text": "LabTeam"}))
+        );
+        assert_eq!(
+            body(&t, &[("text".into(), "X".into())], None),
+            Ok(json!({"text": "X"}))
+        );
         let missing = body(&t, &[], None).unwrap_err();
-        assert!(missing.contains("'text' (Name)") && missing.contains("--input Name="), "{missing}");
+        assert!(
+            missing.contains("'text' (Name)") && missing.contains("--input Name="),
+            "{missing}"
+        );
         let unknown = body(&t, &[("Nom".into(), "x".into())], None).unwrap_err();
         assert!(unknown.contains("text (Name)"), "{unknown}");
         assert!(body(&t, &[], Some(json!({"text": 3}))).is_err());

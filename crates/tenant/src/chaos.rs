@@ -24,7 +24,7 @@
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Mutex,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use axum::{
@@ -189,8 +189,10 @@ pub(crate) struct BatchItem(pub String);
 struct Inner {
     config: ChaosConfig,
     occurrences: HashMap<String, u64>,
-    penalties: HashMap<String, Instant>,
-    buckets: HashMap<String, (f64, Instant)>,
+    /// Retry-After penalties: request → end, in the tenant clock's ms.
+    penalties: HashMap<String, u64>,
+    /// Token buckets: user → (tokens, last refill in ms).
+    buckets: HashMap<String, (f64, u64)>,
 }
 
 /// The live chaos state.
@@ -265,6 +267,7 @@ impl Chaos {
 
     fn decide(
         &self,
+        now: u64,
         who: &str,
         method: &str,
         path: &str,
@@ -272,12 +275,11 @@ impl Chaos {
         item: Option<&str>,
     ) -> Verdict {
         let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
         let request_key = format!("{who}|{method}|{url}|{}", item.unwrap_or(""));
 
         if let Some(until) = inner.penalties.get(&request_key).copied() {
             if now < until {
-                let secs = (until - now).as_secs_f64().ceil().max(1.0) as u64;
+                let secs = ((until - now) as f64 / 1000.0).ceil().max(1.0) as u64;
                 return Verdict::Throttle { retry_after: secs, limit: None };
             }
             inner.penalties.remove(&request_key);
@@ -287,7 +289,8 @@ impl Chaos {
             let rate = f64::from(limit.requests) / limit.per_seconds;
             let capacity = f64::from(limit.requests);
             let bucket = inner.buckets.entry(who.to_owned()).or_insert((capacity, now));
-            bucket.0 = (bucket.0 + (now - bucket.1).as_secs_f64() * rate).min(capacity);
+            let elapsed = now.saturating_sub(bucket.1) as f64 / 1000.0;
+            bucket.0 = (bucket.0 + elapsed * rate).min(capacity);
             bucket.1 = now;
             if bucket.0 < 1.0 {
                 let wait = ((1.0 - bucket.0) / rate).ceil().max(1.0) as u64;
@@ -325,7 +328,7 @@ impl Chaos {
                 let retry_after =
                     matches!(status, 429 | 503).then_some(rule.retry_after_secs);
                 if *status == 429 {
-                    let until = now + Duration::from_secs(rule.retry_after_secs);
+                    let until = now + rule.retry_after_secs.saturating_mul(1000);
                     inner.penalties.insert(request_key, until);
                 }
                 return Verdict::Fault { status: *status, retry_after, latency };
@@ -372,6 +375,7 @@ pub(crate) async fn middleware(
     let url =
         request.uri().path_and_query().map_or(path.clone(), |pq| pq.as_str().to_owned());
     let verdict = tenant.0.chaos.decide(
+        tenant.0.now.millis(),
         &who,
         request.method().as_str(),
         &path,

@@ -77,7 +77,9 @@ impl Now {
 
     /// Milliseconds since the Unix epoch.
     pub(crate) fn millis(&self) -> u64 {
-        (self.0)().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+        (self.0)()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
     }
 }
 

@@ -32,9 +32,10 @@ pub const MAX_NESTING: usize = 8;
 pub const MAX_ACTIONS: usize = 500;
 
 /// The status of a trigger, an action or a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
     /// Ran and succeeded.
+    #[default]
     Succeeded,
     /// Ran and failed.
     Failed,
@@ -95,7 +96,9 @@ impl DefinitionError {
 
     fn expr(path: &str, err: &ExprError) -> Self {
         let at = match err.path() {
-            Some(inner) if inner != "$" => format!("{path}{}", inner.trim_start_matches('$')),
+            Some(inner) if inner != "$" => {
+                format!("{path}{}", inner.trim_start_matches('$'))
+            }
             _ => path.to_owned(),
         };
         DefinitionError::new(at, err.to_string())
@@ -367,7 +370,9 @@ impl RetryPolicy {
         match self {
             RetryPolicy::Default => 4,
             RetryPolicy::None => 0,
-            RetryPolicy::Fixed { count, .. } | RetryPolicy::Exponential { count, .. } => *count,
+            RetryPolicy::Fixed { count, .. } | RetryPolicy::Exponential { count, .. } => {
+                *count
+            }
         }
     }
 
@@ -414,20 +419,24 @@ pub fn load(text: &str, file: &str) -> Result<Workflow, DefinitionError> {
 }
 
 /// Builds a workflow from a parsed file of any supported shape.
-pub fn from_value(value: &Value, default_name: &str) -> Result<Workflow, DefinitionError> {
+pub fn from_value(
+    value: &Value,
+    default_name: &str,
+) -> Result<Workflow, DefinitionError> {
     let found = shape::detect(value)?;
     let definition = found.definition;
     let root = found.root;
-    let object = definition
-        .as_object()
-        .ok_or_else(|| DefinitionError::new(&root, "a workflow definition is a JSON object"))?;
+    let object = definition.as_object().ok_or_else(|| {
+        DefinitionError::new(&root, "a workflow definition is a JSON object")
+    })?;
     let mut parameters = BTreeMap::new();
     if let Some(declared) = object.get("parameters") {
         let declared = as_object(declared, &format!("{root}.parameters"))?;
         for (name, p) in declared {
             let at = format!("{root}.parameters{}", key_path(name));
             let p = as_object(p, &at)?;
-            let kind = p.get("type").and_then(Value::as_str).unwrap_or("Object").to_owned();
+            let kind =
+                p.get("type").and_then(Value::as_str).unwrap_or("Object").to_owned();
             parameters.insert(
                 name.clone(),
                 Parameter { kind, default: p.get("defaultValue").cloned() },
@@ -440,19 +449,26 @@ pub fn from_value(value: &Value, default_name: &str) -> Result<Workflow, Definit
             let at = format!("{root}.triggers");
             let triggers = as_object(triggers, &at)?;
             if triggers.len() > 1 {
-                return Err(DefinitionError::new(at, "a workflow has at most one trigger"));
+                return Err(DefinitionError::new(
+                    at,
+                    "a workflow has at most one trigger",
+                ));
             }
             triggers
                 .iter()
                 .next()
-                .map(|(name, t)| read_trigger(name, t, &format!("{at}{}", key_path(name))))
+                .map(|(name, t)| {
+                    read_trigger(name, t, &format!("{at}{}", key_path(name)))
+                })
                 .transpose()?
         }
     };
     let mut count = 0;
     let actions = match object.get("actions") {
         None => Container::default(),
-        Some(actions) => read_container(actions, &format!("{root}.actions"), 1, &mut count)?,
+        Some(actions) => {
+            read_container(actions, &format!("{root}.actions"), 1, &mut count)?
+        }
     };
     let mut outputs = BTreeMap::new();
     if let Some(declared) = object.get("outputs") {
@@ -484,7 +500,10 @@ pub fn key_path(name: &str) -> String {
     }
 }
 
-fn as_object<'a>(value: &'a Value, at: &str) -> Result<&'a Map<String, Value>, DefinitionError> {
+fn as_object<'a>(
+    value: &'a Value,
+    at: &str,
+) -> Result<&'a Map<String, Value>, DefinitionError> {
     value.as_object().ok_or_else(|| DefinitionError::new(at, "expected a JSON object"))
 }
 
@@ -530,7 +549,13 @@ fn read_container(
                 format!("a workflow has at most {MAX_ACTIONS} actions"),
             ));
         }
-        out.push(read_action(name, action, &format!("{at}{}", key_path(name)), depth, count)?);
+        out.push(read_action(
+            name,
+            action,
+            &format!("{at}{}", key_path(name)),
+            depth,
+            count,
+        )?);
     }
     Ok(Container { actions: out })
 }
@@ -550,12 +575,6 @@ fn read_action(
         .to_owned();
     let inputs_at = format!("{at}.inputs");
     let inputs = || compile(object.get("inputs").unwrap_or(&Value::Null), &inputs_at);
-    let body = |key: &str| -> Result<Container, DefinitionError> {
-        match object.get(key) {
-            None => Ok(Container::default()),
-            Some(v) => read_container(v, &format!("{at}.{key}"), depth + 1, count),
-        }
-    };
     let data = |op| -> Result<ActionKind, DefinitionError> {
         Ok(ActionKind::Data { op, inputs: inputs()? })
     };
@@ -571,9 +590,13 @@ fn read_action(
         "parsejson" => data(DataOp::ParseJson)?,
         "query" | "select" => {
             let part = |key: &str| {
-                let v = object.get("inputs").and_then(|i| i.get(key)).ok_or_else(|| {
-                    DefinitionError::new(&inputs_at, format!("a {type_name} action needs 'inputs.{key}'"))
-                })?;
+                let v =
+                    object.get("inputs").and_then(|i| i.get(key)).ok_or_else(|| {
+                        DefinitionError::new(
+                            &inputs_at,
+                            format!("a {type_name} action needs 'inputs.{key}'"),
+                        )
+                    })?;
                 compile(v, &format!("{inputs_at}.{key}"))
             };
             if type_name.eq_ignore_ascii_case("query") {
@@ -600,29 +623,29 @@ fn read_action(
                     m.remove("host")
                 })
                 .ok_or_else(|| {
-                    DefinitionError::new(&inputs_at, format!("a {type_name} action needs 'inputs.host'"))
+                    DefinitionError::new(
+                        &inputs_at,
+                        format!("a {type_name} action needs 'inputs.host'"),
+                    )
                 })?;
             ActionKind::Connector { style, host, inputs: compile(&rest, &inputs_at)? }
         }
         "if" => {
-            let expression = object
-                .get("expression")
-                .ok_or_else(|| DefinitionError::new(at, "an If action needs 'expression'"))?;
-            let mut count_else = || match object.get("else").and_then(|e| e.get("actions")) {
-                None => Ok(Container::default()),
-                Some(v) => read_container(v, &format!("{at}.else.actions"), depth + 1, count),
-            };
-            let otherwise = count_else()?;
+            let expression = object.get("expression").ok_or_else(|| {
+                DefinitionError::new(at, "an If action needs 'expression'")
+            })?;
+            let then = nested(raw, "/actions", at, depth, count)?;
+            let otherwise = nested(raw, "/else/actions", at, depth, count)?;
             ActionKind::If {
                 expression: condition(expression, &format!("{at}.expression"), 0)?,
-                then: body("actions")?,
+                then,
                 otherwise,
             }
         }
         "switch" => {
-            let expression = object
-                .get("expression")
-                .ok_or_else(|| DefinitionError::new(at, "a Switch action needs 'expression'"))?;
+            let expression = object.get("expression").ok_or_else(|| {
+                DefinitionError::new(at, "a Switch action needs 'expression'")
+            })?;
             let mut cases = Vec::new();
             if let Some(declared) = object.get("cases") {
                 let declared = as_object(declared, &format!("{at}.cases"))?;
@@ -633,16 +656,21 @@ fn read_action(
                     })?;
                     let actions = match case.get("actions") {
                         None => Container::default(),
-                        Some(v) => {
-                            read_container(v, &format!("{case_at}.actions"), depth + 1, count)?
-                        }
+                        Some(v) => read_container(
+                            v,
+                            &format!("{case_at}.actions"),
+                            depth + 1,
+                            count,
+                        )?,
                     };
                     cases.push((case_name.clone(), value, actions));
                 }
             }
             let default = match object.get("default").and_then(|d| d.get("actions")) {
                 None => Container::default(),
-                Some(v) => read_container(v, &format!("{at}.default.actions"), depth + 1, count)?,
+                Some(v) => {
+                    read_container(v, &format!("{at}.default.actions"), depth + 1, count)?
+                }
             };
             ActionKind::Switch {
                 expression: compile(expression, &format!("{at}.expression"))?,
@@ -651,14 +679,14 @@ fn read_action(
             }
         }
         "foreach" => {
-            let items = object
-                .get("foreach")
-                .ok_or_else(|| DefinitionError::new(at, "a Foreach action needs 'foreach'"))?;
-            let sequential = object
-                .get("operationOptions")
-                .and_then(Value::as_str)
-                .is_some_and(|o| o.split(',').any(|o| o.trim().eq_ignore_ascii_case("Sequential")));
-            let repetitions = object
+            let items = object.get("foreach").ok_or_else(|| {
+                DefinitionError::new(at, "a Foreach action needs 'foreach'")
+            })?;
+            let sequential =
+                object.get("operationOptions").and_then(Value::as_str).is_some_and(|o| {
+                    o.split(',').any(|o| o.trim().eq_ignore_ascii_case("Sequential"))
+                });
+            let repetitions = raw
                 .pointer("/runtimeConfiguration/concurrency/repetitions")
                 .map(|r| {
                     r.as_u64().filter(|n| (1..=50).contains(n)).ok_or_else(|| {
@@ -669,40 +697,47 @@ fn read_action(
                     })
                 })
                 .transpose()?;
-            let concurrency = if sequential { 1 } else { repetitions.unwrap_or(20) as usize };
+            let concurrency =
+                if sequential { 1 } else { repetitions.unwrap_or(20) as usize };
             ActionKind::Foreach {
                 items: compile(items, &format!("{at}.foreach"))?,
-                actions: body("actions")?,
+                actions: nested(raw, "/actions", at, depth, count)?,
                 concurrency,
             }
         }
         "until" => {
-            let expression = object
-                .get("expression")
-                .ok_or_else(|| DefinitionError::new(at, "an Until action needs 'expression'"))?;
+            let expression = object.get("expression").ok_or_else(|| {
+                DefinitionError::new(at, "an Until action needs 'expression'")
+            })?;
             let limit = object.get("limit");
             let count_limit = match limit.and_then(|l| l.get("count")) {
                 None => 60,
-                Some(c) => c.as_u64().filter(|n| (1..=5000).contains(n)).ok_or_else(|| {
-                    DefinitionError::new(
-                        format!("{at}.limit.count"),
-                        "limit.count is a whole number from 1 to 5000",
-                    )
-                })?,
+                Some(c) => {
+                    c.as_u64().filter(|n| (1..=5000).contains(n)).ok_or_else(|| {
+                        DefinitionError::new(
+                            format!("{at}.limit.count"),
+                            "limit.count is a whole number from 1 to 5000",
+                        )
+                    })?
+                }
             };
-            let timeout = match limit.and_then(|l| l.get("timeout")).and_then(Value::as_str) {
-                None => Duration::from_secs(3600),
-                Some(t) => parse_iso8601(t)
-                    .map_err(|m| DefinitionError::new(format!("{at}.limit.timeout"), m))?,
-            };
+            let timeout =
+                match limit.and_then(|l| l.get("timeout")).and_then(Value::as_str) {
+                    None => Duration::from_secs(3600),
+                    Some(t) => parse_iso8601(t).map_err(|m| {
+                        DefinitionError::new(format!("{at}.limit.timeout"), m)
+                    })?,
+                };
             ActionKind::Until {
                 expression: condition(expression, &format!("{at}.expression"), 0)?,
                 count: count_limit,
                 timeout,
-                actions: body("actions")?,
+                actions: nested(raw, "/actions", at, depth, count)?,
             }
         }
-        "scope" => ActionKind::Scope { actions: body("actions")? },
+        "scope" => {
+            ActionKind::Scope { actions: nested(raw, "/actions", at, depth, count)? }
+        }
         _ => {
             return Err(DefinitionError::new(
                 format!("{at}.type"),
@@ -722,13 +757,13 @@ fn read_action(
     };
     let timeout = match object.get("limit").and_then(|l| l.get("timeout")) {
         Some(Value::String(t)) if !matches!(kind, ActionKind::Until { .. }) => Some(
-            parse_iso8601(t).map_err(|m| DefinitionError::new(format!("{at}.limit.timeout"), m))?,
+            parse_iso8601(t)
+                .map_err(|m| DefinitionError::new(format!("{at}.limit.timeout"), m))?,
         ),
         _ => None,
     };
     let secure = |what: &str| {
-        object
-            .pointer("/runtimeConfiguration/secureData/properties")
+        raw.pointer("/runtimeConfiguration/secureData/properties")
             .and_then(Value::as_array)
             .is_some_and(|p| p.iter().any(|p| p.as_str() == Some(what)))
     };
@@ -746,6 +781,26 @@ fn read_action(
     })
 }
 
+/// The container at `pointer` inside an action (`/actions`,
+/// `/else/actions`), or an empty one.
+fn nested(
+    raw: &Value,
+    pointer: &str,
+    at: &str,
+    depth: usize,
+    count: &mut usize,
+) -> Result<Container, DefinitionError> {
+    match raw.pointer(pointer) {
+        None => Ok(Container::default()),
+        Some(v) => read_container(
+            v,
+            &format!("{at}{}", pointer.replace('/', ".")),
+            depth + 1,
+            count,
+        ),
+    }
+}
+
 fn read_run_after(
     value: Option<&Value>,
     at: &str,
@@ -755,9 +810,9 @@ fn read_run_after(
     let mut out = Vec::with_capacity(object.len());
     for (name, statuses) in object {
         let here = format!("{at}{}", key_path(name));
-        let list = statuses
-            .as_array()
-            .ok_or_else(|| DefinitionError::new(&here, "expected an array of statuses"))?;
+        let list = statuses.as_array().ok_or_else(|| {
+            DefinitionError::new(&here, "expected an array of statuses")
+        })?;
         let mut parsed = Vec::with_capacity(list.len());
         for (i, s) in list.iter().enumerate() {
             let status = s.as_str().and_then(Status::parse).ok_or_else(|| {
@@ -781,9 +836,12 @@ fn read_run_after(
 fn read_retry(value: &Value, at: &str) -> Result<RetryPolicy, DefinitionError> {
     let object = as_object(value, at)?;
     let kind = object.get("type").and_then(Value::as_str).unwrap_or("default");
-    let duration = |key: &str, default: Option<Duration>| -> Result<Duration, DefinitionError> {
+    let duration = |key: &str,
+                    default: Option<Duration>|
+     -> Result<Duration, DefinitionError> {
         match object.get(key).and_then(Value::as_str) {
-            Some(t) => parse_iso8601(t).map_err(|m| DefinitionError::new(format!("{at}.{key}"), m)),
+            Some(t) => parse_iso8601(t)
+                .map_err(|m| DefinitionError::new(format!("{at}.{key}"), m)),
             None => default.ok_or_else(|| {
                 DefinitionError::new(at, format!("a {kind} retry policy needs '{key}'"))
             }),
@@ -805,7 +863,10 @@ fn read_retry(value: &Value, at: &str) -> Result<RetryPolicy, DefinitionError> {
     match kind.to_ascii_lowercase().as_str() {
         "default" => Ok(RetryPolicy::Default),
         "none" => Ok(RetryPolicy::None),
-        "fixed" => Ok(RetryPolicy::Fixed { count: count()?, interval: duration("interval", None)? }),
+        "fixed" => Ok(RetryPolicy::Fixed {
+            count: count()?,
+            interval: duration("interval", None)?,
+        }),
         "exponential" => Ok(RetryPolicy::Exponential {
             count: count()?,
             interval: duration("interval", None)?,
@@ -814,14 +875,20 @@ fn read_retry(value: &Value, at: &str) -> Result<RetryPolicy, DefinitionError> {
         }),
         other => Err(DefinitionError::new(
             format!("{at}.type"),
-            format!("'{other}' is not a retry policy (default, none, fixed, exponential)"),
+            format!(
+                "'{other}' is not a retry policy (default, none, fixed, exponential)"
+            ),
         )),
     }
 }
 
 /// The designer writes conditions as `{"and": [{"equals": [a, b]}]}`; code
 /// view may write a string expression instead.
-fn condition(value: &Value, at: &str, depth: usize) -> Result<Condition, DefinitionError> {
+fn condition(
+    value: &Value,
+    at: &str,
+    depth: usize,
+) -> Result<Condition, DefinitionError> {
     if depth > 32 {
         return Err(DefinitionError::new(at, "the condition is nested too deeply"));
     }
@@ -837,7 +904,8 @@ fn condition(value: &Value, at: &str, depth: usize) -> Result<Condition, Definit
             for (i, arg) in list.into_iter().enumerate() {
                 let here = format!("{args_at}[{i}]");
                 let is_call = arg.as_object().is_some_and(|m| {
-                    m.len() == 1 && m.keys().all(|k| crate::expr::function_arity(k).is_some())
+                    m.len() == 1
+                        && m.keys().all(|k| crate::expr::function_arity(k).is_some())
                 });
                 parsed.push(if is_call {
                     condition(arg, &here, depth + 1)?

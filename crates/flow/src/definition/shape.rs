@@ -64,7 +64,9 @@ pub fn detect(value: &Value) -> Result<Found<'_>, DefinitionError> {
     let schema = object.get("$schema").and_then(Value::as_str).unwrap_or("");
     if let Some(resources) = object.get("resources").and_then(Value::as_array) {
         let mut found = resources.iter().enumerate().filter(|(_, r)| {
-            r.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(WORKFLOW_TYPE))
+            r.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case(WORKFLOW_TYPE))
         });
         let Some((i, resource)) = found.next() else {
             return Err(DefinitionError::new(
@@ -80,7 +82,10 @@ pub fn detect(value: &Value) -> Result<Found<'_>, DefinitionError> {
         }
         let root = format!("$.resources[{i}]");
         let definition = resource.pointer("/properties/definition").ok_or_else(|| {
-            DefinitionError::new(format!("{root}.properties"), "the workflow has no 'definition'")
+            DefinitionError::new(
+                format!("{root}.properties"),
+                "the workflow has no 'definition'",
+            )
         })?;
         return Ok(Found {
             shape: Shape::ArmTemplate,
@@ -93,9 +98,10 @@ pub fn detect(value: &Value) -> Result<Found<'_>, DefinitionError> {
     if let Some(definition) = object.get("properties").and_then(|p| p.get("definition")) {
         let kind = object.get("type").and_then(Value::as_str).unwrap_or("");
         let power_automate = kind.eq_ignore_ascii_case("Microsoft.Flow/flows")
-            || object.pointer("/properties/connectionReferences").is_some()
-            || !kind.eq_ignore_ascii_case(WORKFLOW_TYPE) && object.pointer("/properties/parameters").is_none();
-        let name = object
+            || value.pointer("/properties/connectionReferences").is_some()
+            || !kind.eq_ignore_ascii_case(WORKFLOW_TYPE)
+                && value.pointer("/properties/parameters").is_none();
+        let name = value
             .pointer("/properties/displayName")
             .or_else(|| object.get("name"))
             .and_then(Value::as_str)
@@ -105,7 +111,9 @@ pub fn detect(value: &Value) -> Result<Found<'_>, DefinitionError> {
             definition,
             root: "$.properties.definition".to_owned(),
             name,
-            parameter_values: values(object.get("properties").and_then(|p| p.get("parameters"))),
+            parameter_values: values(
+                object.get("properties").and_then(|p| p.get("parameters")),
+            ),
         });
     }
     if object.contains_key("triggers")

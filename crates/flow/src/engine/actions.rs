@@ -47,14 +47,24 @@ pub(crate) async fn run(
 
 type Failure = (&'static str, String);
 
-async fn wait(ctx: &RunCtx<'_>, inputs: Value, deadline: Option<OffsetDateTime>) -> Outcome {
+async fn wait(
+    ctx: &RunCtx<'_>,
+    inputs: Value,
+    deadline: Option<OffsetDateTime>,
+) -> Outcome {
     let shown = Some(inputs.clone());
     let until = if let Some(i) = inputs.get("interval") {
-        let count = i.get("count").and_then(|c| c.as_f64().or_else(|| c.as_str()?.parse().ok()));
+        let count =
+            i.get("count").and_then(|c| c.as_f64().or_else(|| c.as_str()?.parse().ok()));
         let unit = i.get("unit").and_then(Value::as_str).unwrap_or("");
-        match count.ok_or_else(|| "interval.count is not a number".to_owned()).and_then(|c| interval(c, unit)) {
+        match count
+            .ok_or_else(|| "interval.count is not a number".to_owned())
+            .and_then(|c| interval(c, unit))
+        {
             Ok(d) => now(ctx) + d,
-            Err(m) => return Outcome::failed(shown, "InvalidTemplate", format!("Wait: {m}")),
+            Err(m) => {
+                return Outcome::failed(shown, "InvalidTemplate", format!("Wait: {m}"));
+            }
         }
     } else if let Some(ts) = inputs.pointer("/until/timestamp").and_then(Value::as_str) {
         match OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339) {
@@ -68,7 +78,11 @@ async fn wait(ctx: &RunCtx<'_>, inputs: Value, deadline: Option<OffsetDateTime>)
             }
         }
     } else {
-        return Outcome::failed(shown, "InvalidTemplate", "Wait needs inputs.interval or inputs.until");
+        return Outcome::failed(
+            shown,
+            "InvalidTemplate",
+            "Wait needs inputs.interval or inputs.until",
+        );
     };
     let target = match deadline {
         Some(d) if d < until => d,
@@ -79,7 +93,8 @@ async fn wait(ctx: &RunCtx<'_>, inputs: Value, deadline: Option<OffsetDateTime>)
         ctx.engine.clock.sleep(left.unsigned_abs()).await;
     }
     if deadline.is_some_and(|d| d < until) {
-        let mut o = Outcome::failed(shown, "ActionTimedOut", "The Wait ran past its timeout.");
+        let mut o =
+            Outcome::failed(shown, "ActionTimedOut", "The Wait ran past its timeout.");
         o.status = Status::TimedOut;
         return o;
     }
@@ -112,16 +127,19 @@ fn type_of(value: &Value) -> &'static str {
 }
 
 fn initialize(ctx: &RunCtx<'_>, inputs: &Value) -> Result<(), Failure> {
-    let list = inputs
-        .get("variables")
-        .and_then(Value::as_array)
-        .ok_or(("InvalidTemplate", "InitializeVariable needs inputs.variables, an array".to_owned()))?;
-    let mut vars = ctx.variables.lock().map_err(|_| ("InternalError", "variables lock".to_owned()))?;
+    let list = inputs.get("variables").and_then(Value::as_array).ok_or((
+        "InvalidTemplate",
+        "InitializeVariable needs inputs.variables, an array".to_owned(),
+    ))?;
+    let mut vars = ctx
+        .variables
+        .lock()
+        .map_err(|_| ("InternalError", "variables lock".to_owned()))?;
     for v in list {
-        let name = v.get("name").and_then(Value::as_str).ok_or((
-            "InvalidTemplate",
-            "each variable needs a 'name'".to_owned(),
-        ))?;
+        let name = v
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or(("InvalidTemplate", "each variable needs a 'name'".to_owned()))?;
         let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
         let value = match v.get("value") {
             Some(value) if !value.is_null() => value.clone(),
@@ -167,7 +185,10 @@ fn update(
         .get("name")
         .and_then(Value::as_str)
         .ok_or(("InvalidTemplate", "the action needs inputs.name".to_owned()))?;
-    let mut vars = ctx.variables.lock().map_err(|_| ("InternalError", "variables lock".to_owned()))?;
+    let mut vars = ctx
+        .variables
+        .lock()
+        .map_err(|_| ("InternalError", "variables lock".to_owned()))?;
     let key = vars
         .keys()
         .find(|k| k.eq_ignore_ascii_case(name))
@@ -190,7 +211,7 @@ fn update(
     let new = match op {
         DataOp::SetVariable => {
             let kind = type_of(&current);
-            if !fits(kind, &value) && !(kind == "Float" && value.is_number()) {
+            if !(fits(kind, &value) || kind == "Float" && value.is_number()) {
                 return Err(mismatch(kind, &value));
             }
             value
@@ -201,16 +222,26 @@ fn update(
             match (&current, &by) {
                 (Value::Number(c), Value::Number(b)) if c.is_i64() && b.is_i64() => {
                     let (c, b) = (c.as_i64().unwrap_or(0), b.as_i64().unwrap_or(0));
-                    json!(c.checked_add(sign * b).ok_or(("InvalidTemplate", "integer overflow".to_owned()))?)
+                    json!(
+                        c.checked_add(sign * b)
+                            .ok_or(("InvalidTemplate", "integer overflow".to_owned()))?
+                    )
                 }
                 (Value::Number(c), Value::Number(b)) => {
-                    json!(c.as_f64().unwrap_or(0.0) + sign as f64 * b.as_f64().unwrap_or(0.0))
+                    json!(
+                        c.as_f64().unwrap_or(0.0)
+                            + sign as f64 * b.as_f64().unwrap_or(0.0)
+                    )
                 }
-                (Value::Number(_), other) => return Err(mismatch(type_of(&current), other)),
+                (Value::Number(_), other) => {
+                    return Err(mismatch(type_of(&current), other));
+                }
                 _ => {
                     return Err((
                         "InvalidVariableType",
-                        format!("The variable '{name}' is not a number; only Integer and Float variables can be incremented or decremented."),
+                        format!(
+                            "The variable '{name}' is not a number; only Integer and Float variables can be incremented or decremented."
+                        ),
                     ));
                 }
             }
@@ -255,11 +286,19 @@ fn parse_json(inputs: &Value) -> Result<Option<Value>, Failure> {
             .with_draft(jsonschema::Draft::Draft4)
             .offline()
             .build(schema)
-            .map_err(|e| ("InvalidTemplate", format!("The 'schema' is not a JSON schema: {e}")))?;
+            .map_err(|e| {
+                ("InvalidTemplate", format!("The 'schema' is not a JSON schema: {e}"))
+            })?;
         let errors: Vec<String> = validator
             .iter_errors(&content)
             .take(10)
-            .map(|e| format!("{} (at '{}')", e.masked_with("value"), e.instance_path().as_str()))
+            .map(|e| {
+                format!(
+                    "{} (at '{}')",
+                    e.masked_with("value"),
+                    e.instance_path().as_str()
+                )
+            })
             .collect();
         if !errors.is_empty() {
             return Err((
@@ -289,22 +328,25 @@ fn join(inputs: &Value) -> Result<Option<Value>, Failure> {
 }
 
 fn terminate(ctx: &RunCtx<'_>, inputs: &Value) -> Result<(), Failure> {
-    let status = match inputs.get("runStatus").and_then(Value::as_str).unwrap_or("Failed") {
+    let status = match inputs.get("runStatus").and_then(Value::as_str).unwrap_or("Failed")
+    {
         s if s.eq_ignore_ascii_case("Succeeded") => Status::Succeeded,
         s if s.eq_ignore_ascii_case("Cancelled") => Status::Cancelled,
         s if s.eq_ignore_ascii_case("Failed") => Status::Failed,
         other => {
             return Err((
                 "InvalidTemplate",
-                format!("Terminate: runStatus '{other}' is not Succeeded, Failed or Cancelled"),
+                format!(
+                    "Terminate: runStatus '{other}' is not Succeeded, Failed or Cancelled"
+                ),
             ));
         }
     };
     let error = inputs.get("runError").cloned().filter(|e| !e.is_null());
-    if let Ok(mut t) = ctx.terminated.lock() {
-        if t.is_none() {
-            *t = Some((status, error));
-        }
+    if let Ok(mut t) = ctx.terminated.lock()
+        && t.is_none()
+    {
+        *t = Some((status, error));
     }
     Ok(())
 }
@@ -325,7 +367,10 @@ async fn each<'a>(
             return Err(Outcome::failed(
                 None,
                 "InvalidTemplate",
-                format!("The 'from' property of '{name}' must be an array, not {}.", type_of(&other)),
+                format!(
+                    "The 'from' property of '{name}' must be an array, not {}.",
+                    type_of(&other)
+                ),
             ));
         }
         Err(e) => return Err(Outcome::failed(None, "InvalidTemplate", e.to_string())),
@@ -336,7 +381,9 @@ async fn each<'a>(
         let view = View { ctx, frame: &iteration };
         match per_item.evaluate(&view as &dyn Scope) {
             Ok(v) => out.push((item.clone(), v)),
-            Err(e) => return Err(Outcome::failed(None, "InvalidTemplate", e.to_string())),
+            Err(e) => {
+                return Err(Outcome::failed(None, "InvalidTemplate", e.to_string()));
+            }
         }
     }
     Ok((Value::Array(items), out))
@@ -362,7 +409,10 @@ pub(crate) async fn query<'a>(
                         return Outcome::failed(
                             Some(json!({"from": items})),
                             "InvalidTemplate",
-                            format!("The 'where' expression of '{name}' must be a boolean, not {}.", type_of(&other)),
+                            format!(
+                                "The 'where' expression of '{name}' must be a boolean, not {}.",
+                                type_of(&other)
+                            ),
                         );
                     }
                 }
@@ -384,7 +434,9 @@ pub(crate) async fn select<'a>(
         Err(o) => o,
         Ok((items, results)) => Outcome::succeeded(
             Some(json!({"from": items})),
-            Some(json!({"body": results.into_iter().map(|(_, v)| v).collect::<Vec<_>>()})),
+            Some(
+                json!({"body": results.into_iter().map(|(_, v)| v).collect::<Vec<_>>()}),
+            ),
         ),
     }
 }

@@ -44,7 +44,8 @@ pub(crate) async fn run<'a>(
                 Ok(b) => b,
                 Err(message) => return Outcome::failed(None, "InvalidTemplate", message),
             };
-            let (taken, other) = if result { (then, otherwise) } else { (otherwise, then) };
+            let (taken, other) =
+                if result { (then, otherwise) } else { (otherwise, then) };
             let inputs = Some(json!({"expressionResult": result}));
             branch(ctx, taken, &[other], frame, prefix, inputs).await
         }
@@ -98,27 +99,33 @@ pub(crate) async fn run<'a>(
                 return Outcome::failed(
                     None,
                     "InvalidTemplate",
-                    format!("A Foreach takes at most {MAX_FOREACH_ITEMS} items; got {}.", items.len()),
+                    format!(
+                        "A Foreach takes at most {MAX_FOREACH_ITEMS} items; got {}.",
+                        items.len()
+                    ),
                 );
             }
             let name = action.name.as_str();
             let count = items.len();
-            let reps: Vec<(usize, Value, ContainerResult)> = stream::iter(items.into_iter().enumerate())
-                .map(|(i, item)| {
-                    let prefix = format!("{name}[{i}]/");
-                    async move {
-                        if ctx.is_terminated() {
-                            return None;
+            let reps: Vec<(usize, Value, ContainerResult)> =
+                stream::iter(items.into_iter().enumerate())
+                    .map(|(i, item)| {
+                        let prefix = format!("{name}[{i}]/");
+                        async move {
+                            if ctx.is_terminated() {
+                                return None;
+                            }
+                            let child =
+                                Frame::iteration(frame, name, item.clone(), i as u64);
+                            let result =
+                                run_container(ctx, actions, &child, prefix).await;
+                            Some((i, item, result))
                         }
-                        let child = Frame::iteration(frame, name, item.clone(), i as u64);
-                        let result = run_container(ctx, actions, &child, prefix).await;
-                        Some((i, item, result))
-                    }
-                })
-                .buffer_unordered((*concurrency).max(1))
-                .filter_map(|r| async move { r })
-                .collect()
-                .await;
+                    })
+                    .buffer_unordered((*concurrency).max(1))
+                    .filter_map(|r| async move { r })
+                    .collect()
+                    .await;
             loops(frame, name, Some(json!({"itemCount": count})), reps)
         }
         ActionKind::Until { expression, count, timeout, actions } => {
@@ -130,11 +137,14 @@ pub(crate) async fn run<'a>(
                     break;
                 }
                 let child = Frame::iteration(frame, name, Value::Null, i);
-                let result = run_container(ctx, actions, &child, format!("{name}[{i}]/")).await;
+                let result =
+                    run_container(ctx, actions, &child, format!("{name}[{i}]/")).await;
                 let view = View { ctx, frame: &child };
                 let done = match evaluate_condition(expression, &view) {
                     Ok(done) => done,
-                    Err(message) => return Outcome::failed(None, "InvalidTemplate", message),
+                    Err(message) => {
+                        return Outcome::failed(None, "InvalidTemplate", message);
+                    }
                 };
                 reps.push((i as usize, Value::Null, result));
                 if done {
@@ -234,7 +244,10 @@ fn short(v: &Value) -> &'static str {
 }
 
 /// Evaluates an `If`/`Until` condition to a boolean.
-pub(crate) fn evaluate_condition(condition: &Condition, scope: &dyn Scope) -> Result<bool, String> {
+pub(crate) fn evaluate_condition(
+    condition: &Condition,
+    scope: &dyn Scope,
+) -> Result<bool, String> {
     match condition_value(condition, scope).map_err(|e| e.to_string())? {
         Value::Bool(b) => Ok(b),
         other => Err(format!(
@@ -248,8 +261,10 @@ fn condition_value(condition: &Condition, scope: &dyn Scope) -> Result<Value, Ex
     match condition {
         Condition::Expression(v) | Condition::Value(v) => v.evaluate(scope),
         Condition::Call { function, args } => {
-            let values =
-                args.iter().map(|a| condition_value(a, scope)).collect::<Result<Vec<_>, _>>()?;
+            let values = args
+                .iter()
+                .map(|a| condition_value(a, scope))
+                .collect::<Result<Vec<_>, _>>()?;
             expr::call_function(function, values, scope)
         }
     }

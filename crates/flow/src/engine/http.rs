@@ -44,13 +44,22 @@ pub(crate) async fn run_http(
     let shown = Some(inputs.clone());
     let method = inputs.get("method").and_then(Value::as_str).unwrap_or("GET");
     let Ok(method) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) else {
-        return Outcome::failed(shown, "InvalidTemplate", format!("'{method}' is not an HTTP method"));
+        return Outcome::failed(
+            shown,
+            "InvalidTemplate",
+            format!("'{method}' is not an HTTP method"),
+        );
     };
     let Some(uri) = inputs.get("uri").and_then(Value::as_str) else {
-        return Outcome::failed(shown, "InvalidTemplate", "an Http action needs inputs.uri");
+        return Outcome::failed(
+            shown,
+            "InvalidTemplate",
+            "an Http action needs inputs.uri",
+        );
     };
     if inputs.get("authentication").is_some_and(|a| !a.is_null()) {
-        let kind = inputs.pointer("/authentication/type").and_then(Value::as_str).unwrap_or("");
+        let kind =
+            inputs.pointer("/authentication/type").and_then(Value::as_str).unwrap_or("");
         if !kind.eq_ignore_ascii_case("Raw") {
             return Outcome::failed(
                 shown,
@@ -67,7 +76,13 @@ pub(crate) async fn run_http(
         headers.push(("Authorization".into(), raw.to_owned()));
     }
     let url = with_queries(uri, inputs.get("queries"));
-    let request = Request { method, url, headers, body: inputs.get("body").cloned(), signed: false };
+    let request = Request {
+        method,
+        url,
+        headers,
+        body: inputs.get("body").cloned(),
+        signed: false,
+    };
     send(ctx, action, request, shown, deadline).await
 }
 
@@ -96,7 +111,11 @@ pub(crate) async fn run_connector(
                     format!("the connector '{}' has no operation '{id}'", connector.name),
                 );
             };
-            let params = inputs.get("parameters").and_then(Value::as_object).cloned().unwrap_or_default();
+            let params = inputs
+                .get("parameters")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
             let mut path = op.path.clone();
             let mut queries = Map::new();
             let mut headers = Vec::new();
@@ -128,7 +147,8 @@ pub(crate) async fn run_connector(
                 headers.push(("Content-Type".into(), "application/json".into()));
             }
             let method = Method::from_bytes(op.method.as_bytes()).unwrap_or(Method::POST);
-            let url = with_queries(&format!("{base}{path}"), Some(&Value::Object(queries)));
+            let url =
+                with_queries(&format!("{base}{path}"), Some(&Value::Object(queries)));
             Request { method, url, headers, body, signed: true }
         }
         ConnectorStyle::ApiConnection => {
@@ -145,12 +165,19 @@ pub(crate) async fn run_connector(
                     ),
                 );
             }
-            let Ok(method) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) else {
-                return Outcome::failed(shown, "InvalidTemplate", format!("'{method}' is not an HTTP method"));
+            let Ok(method) = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+            else {
+                return Outcome::failed(
+                    shown,
+                    "InvalidTemplate",
+                    format!("'{method}' is not an HTTP method"),
+                );
             };
             let mut headers = string_map(inputs.get("headers"));
             let body = inputs.get("body").cloned();
-            if body.is_some() && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            if body.is_some()
+                && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
                 headers.push(("Content-Type".into(), "application/json".into()));
             }
             let url = with_queries(&format!("{base}{path}"), inputs.get("queries"));
@@ -166,10 +193,13 @@ fn string_map(value: Option<&Value>) -> Vec<(String, String)> {
         .map(|m| {
             m.iter()
                 .map(|(k, v)| {
-                    (k.clone(), match v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
+                    (
+                        k.clone(),
+                        match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        },
+                    )
                 })
                 .collect()
         })
@@ -188,7 +218,8 @@ fn with_queries(url: &str, queries: Option<&Value>) -> String {
             other => other.to_string(),
         };
         let enc = |s: &str| {
-            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
         };
         out.push(sep);
         out.push_str(&enc(k));
@@ -208,7 +239,9 @@ enum Answer {
 /// 408, 429 and 5xx are retried, and a request that got no answer.
 fn retryable(answer: &Answer) -> bool {
     match answer {
-        Answer::Response { status, .. } => *status == 408 || *status == 429 || *status >= 500,
+        Answer::Response { status, .. } => {
+            *status == 408 || *status == 429 || *status >= 500
+        }
         Answer::Transport(_) => true,
     }
 }
@@ -238,7 +271,11 @@ async fn send(
         };
         attempts.push(Attempt { start, end, status_code, error: transport });
         // The platform refreshes a connection's token once on 401.
-        if status_code == Some(401) && request.signed && !refreshed && ctx.engine.token.is_some() {
+        if status_code == Some(401)
+            && request.signed
+            && !refreshed
+            && ctx.engine.token.is_some()
+        {
             refreshed = true;
             continue;
         }
@@ -251,17 +288,20 @@ async fn send(
                 _ => None,
             }
             .unwrap_or_else(|| jitter(ctx, policy.wait_range(retry)));
-            if let Some(deadline) = deadline {
-                if now(ctx) + wait > deadline {
-                    let left = deadline - now(ctx);
-                    if left.is_positive() {
-                        ctx.engine.clock.sleep(left.unsigned_abs()).await;
-                    }
-                    let mut o = finish(answer, shown, attempts);
-                    o.status = Status::TimedOut;
-                    o.error = Some(error("ActionTimedOut", "The action ran past its timeout while retrying."));
-                    return o;
+            if let Some(deadline) = deadline
+                && now(ctx) + wait > deadline
+            {
+                let left = deadline - now(ctx);
+                if left.is_positive() {
+                    ctx.engine.clock.sleep(left.unsigned_abs()).await;
                 }
+                let mut o = finish(answer, shown, attempts);
+                o.status = Status::TimedOut;
+                o.error = Some(error(
+                    "ActionTimedOut",
+                    "The action ran past its timeout while retrying.",
+                ));
+                return o;
             }
             ctx.engine.clock.sleep(wait).await;
             continue;
@@ -290,7 +330,9 @@ async fn attempt(
         };
         match provider.access_token(force_refresh).await {
             Ok(token) => builder = builder.bearer_auth(token.expose()),
-            Err(e) => return Answer::Transport(format!("the connection has no token: {e}")),
+            Err(e) => {
+                return Answer::Transport(format!("the connection has no token: {e}"));
+            }
         }
     }
     if let Some(body) = &request.body {
@@ -321,7 +363,8 @@ async fn attempt(
                     let body = if bytes.is_empty() {
                         Value::Null
                     } else if json {
-                        serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned()))
+                        serde_json::from_str(&text)
+                            .unwrap_or_else(|_| Value::String(text.into_owned()))
                     } else {
                         Value::String(text.into_owned())
                     };
@@ -351,7 +394,8 @@ fn describe(e: &reqwest::Error, url: &str) -> String {
 fn retry_after(headers: &HeaderMap, now: OffsetDateTime) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return (seconds.is_finite() && seconds >= 0.0)
+            .then(|| Duration::from_secs_f64(seconds));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     let at = OffsetDateTime::from(at);
@@ -381,7 +425,8 @@ fn finish(answer: Answer, shown: Option<Value>, attempts: Vec<Attempt>) -> Outco
                     header_map.insert(k.as_str().to_owned(), json!(v));
                 }
             }
-            let outputs = json!({"statusCode": status, "headers": header_map, "body": body});
+            let outputs =
+                json!({"statusCode": status, "headers": header_map, "body": body});
             let code = status_name(status);
             let mut o = Outcome::succeeded(shown, Some(outputs));
             o.code = Some(code.clone());
@@ -392,7 +437,9 @@ fn finish(answer: Answer, shown: Option<Value>, attempts: Vec<Attempt>) -> Outco
                     .pointer("/error/message")
                     .and_then(Value::as_str)
                     .map(str::to_owned)
-                    .unwrap_or_else(|| format!("The request failed with status {status} ({code})."));
+                    .unwrap_or_else(|| {
+                        format!("The request failed with status {status} ({code}).")
+                    });
                 o.error = Some(error(&code, message));
             }
             o

@@ -166,11 +166,18 @@ impl Engine {
     }
 
     /// Runs the workflow once, from its trigger to its last action.
-    pub async fn run(&self, workflow: &Workflow, options: RunOptions) -> Result<Run, EngineError> {
+    pub async fn run(
+        &self,
+        workflow: &Workflow,
+        options: RunOptions,
+    ) -> Result<Run, EngineError> {
         let start = self.clock.now();
         let trigger_body = match &workflow.trigger {
-            Some(t) => trigger::body(t, &options.inputs, options.trigger_body.clone())
-                .map_err(|message| EngineError::Trigger { trigger: t.name.clone(), message })?,
+            Some(t) => {
+                trigger::body(t, &options.inputs, options.trigger_body.clone()).map_err(
+                    |message| EngineError::Trigger { trigger: t.name.clone(), message },
+                )?
+            }
             None => options.trigger_body.clone().unwrap_or(Value::Null),
         };
         let mut parameters = BTreeMap::new();
@@ -195,7 +202,8 @@ impl Engine {
         let run_id = run_id(&mut fastrand::Rng::with_seed(
             self.seed ^ start.unix_timestamp_nanos() as u64,
         ));
-        let trigger_name = workflow.trigger.as_ref().map(|t| t.name.as_str()).unwrap_or("manual");
+        let trigger_name =
+            workflow.trigger.as_ref().map(|t| t.name.as_str()).unwrap_or("manual");
         let mut trigger = json!({
             "name": trigger_name,
             "status": "Succeeded",
@@ -217,7 +225,8 @@ impl Engine {
             rng: Mutex::new(fastrand::Rng::with_seed(self.seed)),
         };
         let frame = Frame::root();
-        let result = schedule::run_container(&ctx, &workflow.actions, &frame, "").await;
+        let result =
+            schedule::run_container(&ctx, &workflow.actions, &frame, String::new()).await;
         let terminated = ctx.terminated.lock().ok().and_then(|t| t.clone());
         let (status, error) = match terminated {
             Some((status, error)) => (status, error),
@@ -226,7 +235,8 @@ impl Engine {
         let view = view::View { ctx: &ctx, frame: &frame };
         let mut outputs = serde_json::Map::new();
         for (name, value) in &workflow.outputs {
-            let v = value.evaluate(&view).unwrap_or_else(|e| json!({"error": e.to_string()}));
+            let v =
+                value.evaluate(&view).unwrap_or_else(|e| json!({"error": e.to_string()}));
             outputs.insert(name.clone(), json!({"value": v}));
         }
         redact(&mut trigger);

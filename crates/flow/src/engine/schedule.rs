@@ -38,12 +38,6 @@ pub(crate) struct ContainerResult {
     pub error: Option<Value>,
 }
 
-impl Default for Status {
-    fn default() -> Self {
-        Status::Succeeded
-    }
-}
-
 /// Runs every action of `container` in `frame`; `prefix` names the
 /// container in events (`Scope/`, `Loop[2]/`).
 pub(crate) fn run_container<'a>(
@@ -64,7 +58,10 @@ pub(crate) fn run_container<'a>(
                     for action in &container.actions {
                         let name = action.name.as_str();
                         if started.contains(name)
-                            || !action.run_after.iter().all(|(p, _)| states.contains_key(p.as_str()))
+                            || !action
+                                .run_after
+                                .iter()
+                                .all(|(p, _)| states.contains_key(p.as_str()))
                         {
                             continue;
                         }
@@ -75,9 +72,15 @@ pub(crate) fn run_container<'a>(
                             .iter()
                             .find(|(p, ok)| !ok.contains(&states[p.as_str()]));
                         match unmet {
-                            None => running.push(run_action(ctx, action, frame, prefix.clone())),
+                            None => running.push(run_action(
+                                ctx,
+                                action,
+                                frame,
+                                prefix.clone(),
+                            )),
                             Some((p, ok)) => {
-                                let expected: Vec<&str> = ok.iter().map(|s| s.as_str()).collect();
+                                let expected: Vec<&str> =
+                                    ok.iter().map(|s| s.as_str()).collect();
                                 let why = error(
                                     "ActionConditionFailed",
                                     format!(
@@ -130,7 +133,10 @@ pub(crate) fn run_container<'a>(
                     );
                     let record = skipped(action, now(ctx), Some(why.clone()));
                     states.insert(&action.name, Status::Failed);
-                    records.insert(action.name.clone(), ActionRecord { status: Status::Failed, ..record });
+                    records.insert(
+                        action.name.clone(),
+                        ActionRecord { status: Status::Failed, ..record },
+                    );
                 }
             }
         }
@@ -155,7 +161,11 @@ pub(crate) fn container_status(
         let (status, err) = effective(container, records, &leaf.name, 0);
         if matches!(status, Status::Failed | Status::TimedOut | Status::Cancelled) {
             if worst == Status::Succeeded {
-                worst = if status == Status::Cancelled { Status::Cancelled } else { Status::Failed };
+                worst = if status == Status::Cancelled {
+                    Status::Cancelled
+                } else {
+                    Status::Failed
+                };
             }
             if first_error.is_none() {
                 first_error = err;
@@ -194,7 +204,11 @@ fn effective(
 }
 
 /// A record for an action that did not run.
-pub(crate) fn skipped(action: &Action, at: OffsetDateTime, why: Option<Value>) -> ActionRecord {
+pub(crate) fn skipped(
+    action: &Action,
+    at: OffsetDateTime,
+    why: Option<Value>,
+) -> ActionRecord {
     ActionRecord {
         type_name: action.type_name.clone(),
         status: Status::Skipped,
@@ -250,7 +264,11 @@ impl Outcome {
         }
     }
 
-    pub fn failed(inputs: Option<Value>, code: &str, message: impl Into<String>) -> Outcome {
+    pub fn failed(
+        inputs: Option<Value>,
+        code: &str,
+        message: impl Into<String>,
+    ) -> Outcome {
         Outcome {
             status: Status::Failed,
             error: Some(error(code, message)),
@@ -268,15 +286,22 @@ fn run_action<'a>(
 ) -> BoxFuture<'a, (&'a str, ActionRecord)> {
     Box::pin(async move {
         let path = format!("{prefix}{}", action.name);
-        ctx.emit(Event::Started { path: path.clone(), type_name: action.type_name.clone() });
+        ctx.emit(Event::Started {
+            path: path.clone(),
+            type_name: action.type_name.clone(),
+        });
         let start = now(ctx);
         let deadline = action.timeout.map(|t| start + t);
         let view = View { ctx, frame };
         let child_prefix = format!("{path}/");
         let outcome = match &action.kind {
             ActionKind::Data { op, inputs } => match inputs.evaluate(&view) {
-                Ok(inputs) => actions::run(ctx, &view, action, *op, inputs, deadline).await,
-                Err(e) => Outcome::failed(None, "InvalidTemplate", invalid_template(action, &e)),
+                Ok(inputs) => {
+                    actions::run(ctx, &view, action, *op, inputs, deadline).await
+                }
+                Err(e) => {
+                    Outcome::failed(None, "InvalidTemplate", invalid_template(action, &e))
+                }
             },
             ActionKind::Query { from, filter } => {
                 actions::query(ctx, frame, from, filter, &action.name).await
@@ -286,26 +311,35 @@ fn run_action<'a>(
             }
             ActionKind::Http { inputs } => match inputs.evaluate(&view) {
                 Ok(inputs) => http::run_http(ctx, action, inputs, deadline).await,
-                Err(e) => Outcome::failed(None, "InvalidTemplate", invalid_template(action, &e)),
+                Err(e) => {
+                    Outcome::failed(None, "InvalidTemplate", invalid_template(action, &e))
+                }
             },
-            ActionKind::Connector { style, host, inputs } => match inputs.evaluate(&view) {
+            ActionKind::Connector { style, host, inputs } => match inputs.evaluate(&view)
+            {
                 Ok(inputs) => {
                     http::run_connector(ctx, action, *style, host, inputs, deadline).await
                 }
-                Err(e) => Outcome::failed(None, "InvalidTemplate", invalid_template(action, &e)),
+                Err(e) => {
+                    Outcome::failed(None, "InvalidTemplate", invalid_template(action, &e))
+                }
             },
             _ => control::run(ctx, action, frame, child_prefix, deadline).await,
         };
         let end = now(ctx);
         let mut outcome = outcome;
-        if let Some(deadline) = deadline {
-            if end > deadline && outcome.status != Status::TimedOut {
-                outcome.status = Status::TimedOut;
-                outcome.error = Some(error(
-                    "ActionTimedOut",
-                    format!("The action '{}' did not complete within its timeout.", action.name),
-                ));
-            }
+        if let Some(deadline) = deadline
+            && end > deadline
+            && outcome.status != Status::TimedOut
+        {
+            outcome.status = Status::TimedOut;
+            outcome.error = Some(error(
+                "ActionTimedOut",
+                format!(
+                    "The action '{}' did not complete within its timeout.",
+                    action.name
+                ),
+            ));
         }
         ctx.emit(Event::Ended {
             path,
@@ -329,9 +363,10 @@ fn run_action<'a>(
         // Expressions see the real outputs; the record keeps only what may
         // be stored.
         frame.set_result(&action.name, result_object(&action.name, &record));
-        for (secure, part) in
-            [(action.secure_inputs, &mut record.inputs), (action.secure_outputs, &mut record.outputs)]
-        {
+        for (secure, part) in [
+            (action.secure_inputs, &mut record.inputs),
+            (action.secure_outputs, &mut record.outputs),
+        ] {
             if let Some(v) = part {
                 if secure {
                     *v = Value::String(HIDDEN.to_owned());

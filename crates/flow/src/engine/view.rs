@@ -30,7 +30,12 @@ impl<'p> Frame<'p> {
     }
 
     /// An iteration of loop `name` inside `parent`.
-    pub fn iteration(parent: &'p Frame<'p>, name: &str, item: Value, index: u64) -> Frame<'p> {
+    pub fn iteration(
+        parent: &'p Frame<'p>,
+        name: &str,
+        item: Value,
+        index: u64,
+    ) -> Frame<'p> {
         Frame {
             parent: Some(parent),
             results: Mutex::default(),
@@ -80,7 +85,9 @@ impl Scope for View<'_> {
     fn variable(&self, name: &str) -> Option<Value> {
         let vars = self.ctx.variables.lock().ok()?;
         vars.get(name)
-            .or_else(|| vars.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+            .or_else(|| {
+                vars.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+            })
             .cloned()
     }
 

@@ -2,15 +2,19 @@
 
 use serde_json::Value;
 
-use super::error::ExprError;
+use super::MAX_DEPTH;
+use super::error::{ErrorKind, ExprError};
 use super::functions::{self, Call, as_int, get_property, type_name};
 use super::parser::Expr;
 use super::scope::Scope;
 
-/// Evaluates `expr`. The tree's depth is bounded by the parser, so the
-/// recursion here is too.
+/// How deep evaluation recurses before giving up: parsed trees are at most
+/// about [`MAX_DEPTH`] deep; this bounds trees built by hand too.
+const MAX_EVAL_DEPTH: usize = 2 * MAX_DEPTH + 8;
+
+/// Evaluates `expr`.
 pub(crate) fn evaluate(expr: &Expr, scope: &dyn Scope) -> Result<Value, ExprError> {
-    eval(expr, scope)
+    eval(expr, scope, 0)
 }
 
 fn selection_error(expr: &Expr, why: String) -> ExprError {
@@ -20,36 +24,48 @@ fn selection_error(expr: &Expr, why: String) -> ExprError {
     ))
 }
 
-fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, ExprError> {
+fn eval(expr: &Expr, scope: &dyn Scope, depth: usize) -> Result<Value, ExprError> {
+    if depth > MAX_EVAL_DEPTH {
+        return Err(ExprError::new(
+            ErrorKind::TooDeep,
+            format!("The expression nests more than {MAX_DEPTH} levels deep."),
+        ));
+    }
+    let depth = depth + 1;
     match expr {
         Expr::Null => Ok(Value::Null),
         Expr::Bool(b) => Ok(Value::Bool(*b)),
         Expr::Int(n) => Ok(Value::from(*n)),
         Expr::Float(f) => functions::float_value(*f),
         Expr::String(s) => Ok(Value::String(s.clone())),
-        Expr::Call { name, args } => call(name, args, scope),
+        Expr::Call { name, args } => call(name, args, scope, depth),
         Expr::Property { target, name, null_safe } => {
-            let target_value = eval(target, scope)?;
+            let target_value = eval(target, scope, depth)?;
             select(expr, target_value, &Value::String(name.clone()), *null_safe)
         }
         Expr::Index { target, index, null_safe } => {
-            let target_value = eval(target, scope)?;
-            let key = eval(index, scope)?;
+            let target_value = eval(target, scope, depth)?;
+            let key = eval(index, scope, depth)?;
             select(expr, target_value, &key, *null_safe)
         }
     }
 }
 
-fn call(name: &str, args: &[Expr], scope: &dyn Scope) -> Result<Value, ExprError> {
+fn call(
+    name: &str,
+    args: &[Expr],
+    scope: &dyn Scope,
+    depth: usize,
+) -> Result<Value, ExprError> {
     // Parsing checked the name and the count; trees built by hand are
     // checked again here.
     let function = functions::check_call(name, args.len())?;
     if function.name == "if" {
         // Only the branch taken is evaluated.
-        let condition = eval(&args[0], scope)?;
+        let condition = eval(&args[0], scope, depth)?;
         return match condition {
-            Value::Bool(true) => eval(&args[1], scope),
-            Value::Bool(false) => eval(&args[2], scope),
+            Value::Bool(true) => eval(&args[1], scope, depth),
+            Value::Bool(false) => eval(&args[2], scope, depth),
             other => Err(ExprError::eval(format!(
                 "The template language function 'if' expects its first parameter to be \
                  a boolean. The provided value is of type '{}'.",
@@ -59,7 +75,7 @@ fn call(name: &str, args: &[Expr], scope: &dyn Scope) -> Result<Value, ExprError
     }
     let mut values = Vec::with_capacity(args.len());
     for arg in args {
-        values.push(eval(arg, scope)?);
+        values.push(eval(arg, scope, depth)?);
     }
     let mut call = Call { name: function.name, args: values, scope };
     (function.imp)(&mut call)

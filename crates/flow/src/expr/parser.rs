@@ -53,6 +53,16 @@ pub enum Expr {
     },
 }
 
+impl Expr {
+    /// Evaluates the expression against a scope (as `"@<expr>"` does).
+    pub fn evaluate(
+        &self,
+        scope: &dyn super::Scope,
+    ) -> Result<serde_json::Value, ExprError> {
+        super::eval::evaluate(self, scope)
+    }
+}
+
 /// Parses one expression: the text of a string value after its leading
 /// `@` (or inside `@{...}`). Unknown functions and wrong argument counts are
 /// errors here, with the column of the function's name.

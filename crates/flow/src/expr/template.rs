@@ -78,6 +78,24 @@ impl Template {
         matches!(self.kind, Kind::Literal(_))
     }
 
+    /// The text of a literal value (after unescaping `@@`).
+    pub fn as_literal(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Literal(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The expression of a whole-expression value (`"@expr"`), which
+    /// evaluates to any JSON type; `None` for literals and interpolations
+    /// (always strings).
+    pub fn as_expression(&self) -> Option<&Expr> {
+        match &self.kind {
+            Kind::Expression(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The source text, as given to [`Template::parse`].
     pub fn source(&self) -> &str {
         &self.source

@@ -17,7 +17,9 @@ async fn run(definition: Value) -> Run {
 }
 
 async fn run_with(definition: Value, mut engine: Engine) -> Run {
-    let clock = VirtualClock::starting_at(OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000));
+    let clock = VirtualClock::starting_at(
+        OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000),
+    );
     engine.clock = Arc::new(clock);
     let workflow = graphlab_flow::definition::from_value(&definition, "test").unwrap();
     engine.run(&workflow, RunOptions::default()).await.unwrap()
@@ -38,8 +40,16 @@ async fn run_after_orders_actions_and_a_failure_skips_its_successors() {
     }}))
     .await;
     let s = |n: &str| run.actions[n].status;
-    assert_eq!((s("A"), s("B"), s("C"), s("D"), s("E")),
-        (Status::Succeeded, Status::Failed, Status::Skipped, Status::Succeeded, Status::Succeeded));
+    assert_eq!(
+        (s("A"), s("B"), s("C"), s("D"), s("E")),
+        (
+            Status::Succeeded,
+            Status::Failed,
+            Status::Skipped,
+            Status::Succeeded,
+            Status::Succeeded
+        )
+    );
     assert_eq!(output(&run, "D"), json!("1 handled"));
     assert_eq!(run.actions["C"].error.as_ref().unwrap()["code"], "ActionConditionFailed");
     // Every last action succeeded, so the failure was handled.
@@ -81,7 +91,10 @@ async fn variables_foreach_sequential_and_parallel_and_result() {
     }}))
     .await;
     assert_eq!(run.status, Status::Succeeded, "{:#}", run.to_json());
-    assert_eq!(output(&run, "Summary"), json!({"total": 10, "names": ["n1", "n2", "n3", "n4"], "text": "x1234", "squares": 30}));
+    assert_eq!(
+        output(&run, "Summary"),
+        json!({"total": 10, "names": ["n1", "n2", "n3", "n4"], "text": "x1234", "squares": 30})
+    );
     let reps = &run.actions["Parallel"].repetitions;
     assert_eq!(reps.len(), 30);
     assert_eq!(reps[7].actions["Square"].outputs, Some(json!(49)));
@@ -96,7 +109,12 @@ async fn variables_are_typed_and_must_be_initialized() {
     .await;
     let init = run.actions["Init"].error.as_ref().unwrap();
     assert_eq!(init["code"], "InvalidVariableType");
-    assert!(run.actions["Set"].error.as_ref().unwrap()["message"].as_str().unwrap().contains("not initialized"));
+    assert!(
+        run.actions["Set"].error.as_ref().unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("not initialized")
+    );
 }
 
 #[tokio::test]
@@ -133,7 +151,11 @@ async fn if_switch_scope_until_and_their_skipped_branches() {
     assert_eq!(s(&["Choose", "Was2"]), Status::Succeeded);
     assert_eq!(s(&["Choose", "Was1"]), Status::Skipped);
     assert_eq!(s(&["Choose", "Other"]), Status::Skipped);
-    assert_eq!(run.actions["Count"].repetitions.len(), 3, "do-until: body first, then the check");
+    assert_eq!(
+        run.actions["Count"].repetitions.len(),
+        3,
+        "do-until: body first, then the check"
+    );
     // Outside the Until, its index is not defined: the scope fails.
     assert_eq!(s(&["Group"]), Status::Failed);
     assert_eq!(s(&["Seen"]), Status::Succeeded);
@@ -185,7 +207,10 @@ async fn query_select_join_and_parse_json() {
             "inputs": {"content": {"id": "five"}, "schema": {"type": "object", "properties": {"id": {"type": "integer"}}}}},
     }}))
     .await;
-    assert_eq!(output(&run, "Filter"), json!({"body": [{"n": 2, "s": "b"}, {"n": 3, "s": "c"}]}));
+    assert_eq!(
+        output(&run, "Filter"),
+        json!({"body": [{"n": 2, "s": "b"}, {"n": 3, "s": "c"}]})
+    );
     assert_eq!(output(&run, "Pick"), json!({"body": [{"letter": "b"}, {"letter": "c"}]}));
     assert_eq!(output(&run, "Glue"), json!({"body": "x;y"}));
     assert_eq!(output(&run, "Parse"), json!({"body": {"id": 5}}));

@@ -318,3 +318,21 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn json_reads_what_newtonsoft_reads() {
+    assert_eq!(
+        ok("json('{''a'': ''x'', b: [1, 2,], /* c */ \"d\": null}')"),
+        json!({"a": "x", "b": [1, 2], "d": null})
+    );
+    assert_eq!(ok("json('[1, // one\n 2.5, -3, true]')"), json!([1, 2.5, -3, true]));
+    for bad in ["json('{a: }')", "json('[1, 2')", "json('{\"a\" 1}')", "json('nope')"] {
+        let e = eval(bad).unwrap_err();
+        assert!(
+            e.message().starts_with("The template language function 'json'"),
+            "{bad}: {e}"
+        );
+    }
+    let deep = format!("json('{}{}')", "[".repeat(1000), "]".repeat(1000));
+    assert_eq!(eval(&deep).unwrap_err().kind(), ErrorKind::Evaluation);
+}

@@ -23,7 +23,10 @@ async fn create_team_creates_the_group_then_the_team_after_the_one_minute_delay(
     let team = &responses(&run, "Batch_PUT-team")[0];
     assert_eq!(team["status"], 201, "the team is created once the group has replicated");
     assert_eq!(team["body"]["id"], group["body"]["id"]);
-    assert!(lab.clock.now() - before >= time::Duration::minutes(1), "the Delay waited a minute");
+    assert!(
+        lab.clock.now() - before >= time::Duration::minutes(1),
+        "the Delay waited a minute"
+    );
     assert_eq!(lab.groups_named("LabTeam"), 1);
     assert_eq!(lab.tenant.objects("teams").len(), 1);
 }
@@ -38,7 +41,12 @@ async fn create_team_channels_adds_the_three_chained_channels() {
     let channels = responses(&run, "Batch_POST-channels");
     let got: Vec<(String, u64)> = channels
         .iter()
-        .map(|r| (r["body"]["displayName"].as_str().unwrap_or("").to_owned(), r["status"].as_u64().unwrap_or(0)))
+        .map(|r| {
+            (
+                r["body"]["displayName"].as_str().unwrap_or("").to_owned(),
+                r["status"].as_u64().unwrap_or(0),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -51,7 +59,8 @@ async fn create_team_channels_adds_the_three_chained_channels() {
 }
 
 #[tokio::test]
-async fn a_name_with_a_space_fails_the_put_skips_its_successors_and_runs_the_failure_branch() {
+async fn a_name_with_a_space_fails_the_put_skips_its_successors_and_runs_the_failure_branch()
+ {
     let lab = Lab::start(None).await;
     let engine = lab.engine(Profile::Lab);
     let workflow = load(&fixture("create-team-with-catch.json"));
@@ -73,7 +82,8 @@ async fn a_name_with_a_space_fails_the_put_skips_its_successors_and_runs_the_fai
 }
 
 #[tokio::test]
-async fn throttled_batch_calls_are_retried_by_the_default_policy_without_a_duplicate_group() {
+async fn throttled_batch_calls_are_retried_by_the_default_policy_without_a_duplicate_group()
+ {
     let chaos = r#"{"seed": 11, "rules": [{"method": "POST", "path": "/$batch", "scope": "direct",
                     "rates": {"429": 0.3}, "retryAfterSecs": 2}]}"#;
     let lab = Lab::start(Some(chaos)).await;
@@ -84,7 +94,8 @@ async fn throttled_batch_calls_are_retried_by_the_default_policy_without_a_dupli
     assert_eq!(lab.groups_named("Throttled"), 1, "a throttled call was not applied");
     let attempts: Vec<&graphlab_flow::run::Attempt> =
         run.actions.values().flat_map(|a| a.attempts.iter()).collect();
-    let throttled: Vec<_> = attempts.iter().filter(|a| a.status_code == Some(429)).collect();
+    let throttled: Vec<_> =
+        attempts.iter().filter(|a| a.status_code == Some(429)).collect();
     assert!(!throttled.is_empty(), "seed 11 throttles at least one call: {attempts:?}");
     // Retry-After: 2 is honoured, to the second, on the virtual clock.
     for action in run.actions.values() {
@@ -103,14 +114,24 @@ async fn throttled_items_leave_the_batch_action_succeeded_and_the_checked_flow_f
                     "scope": "batchItem", "rates": {"429": 1.0}}]}"#;
     let lab = Lab::start(Some(chaos)).await;
     let engine = lab.engine(Profile::Lab);
-    let plain = run_named(&engine, &load(&flow_file("create-team-channels.json")), "ItemsA").await;
+    let plain =
+        run_named(&engine, &load(&flow_file("create-team-channels.json")), "ItemsA")
+            .await;
     assert_eq!(plain.actions["Batch_POST-channels"].status, Status::Succeeded);
-    assert_eq!(plain.status, Status::Succeeded, "the service does not look inside the batch");
+    assert_eq!(
+        plain.status,
+        Status::Succeeded,
+        "the service does not look inside the batch"
+    );
     let items = responses(&plain, "Batch_POST-channels");
     assert_eq!(items[0]["status"], 429);
-    assert_eq!(items[1]["status"], 424, "a dependent of a throttled item fails its dependency");
+    assert_eq!(
+        items[1]["status"], 424,
+        "a dependent of a throttled item fails its dependency"
+    );
 
-    let checked = run_named(&engine, &load(&flow_file("create-team-checked.json")), "ItemsB").await;
+    let checked =
+        run_named(&engine, &load(&flow_file("create-team-checked.json")), "ItemsB").await;
     assert_eq!(checked.status, Status::Failed, "{:#}", checked.to_json());
     let error = checked.error.as_ref().expect("the Terminate's runError");
     assert_eq!(error["code"], "429");
@@ -130,15 +151,26 @@ async fn power_automate_logic_apps_and_arm_shapes_of_the_flow_give_the_same_run(
         let engine = lab.engine(Profile::Typed);
         let workflow = load(&file);
         let run = run_named(&engine, &workflow, "Shapes").await;
-        let items: Vec<_> = ["Batch_POST-groups", "Batch_PUT-team", "Batch_POST-channels"]
-            .iter()
-            .map(|a| responses(&run, a).iter().map(|r| r["status"].clone()).collect::<Vec<_>>())
-            .collect();
+        let items: Vec<_> =
+            ["Batch_POST-groups", "Batch_PUT-team", "Batch_POST-channels"]
+                .iter()
+                .map(|a| {
+                    responses(&run, a)
+                        .iter()
+                        .map(|r| r["status"].clone())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
         runs.push((workflow.shape, statuses(&run), run.status, items));
     }
     assert_eq!(runs[0].2, Status::Succeeded);
     for other in &runs[1..] {
-        assert_eq!((&other.1, other.2, &other.3), (&runs[0].1, runs[0].2, &runs[0].3), "{:?}", other.0);
+        assert_eq!(
+            (&other.1, other.2, &other.3),
+            (&runs[0].1, runs[0].2, &runs[0].3),
+            "{:?}",
+            other.0
+        );
     }
     let shapes: Vec<_> = runs.iter().map(|r| r.0).collect();
     assert_eq!(

@@ -32,7 +32,9 @@ impl Lab {
         }
         let tenant = Tenant::open(&config).unwrap();
         let running =
-            graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+            graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
+                .await
+                .unwrap();
         Lab { tenant, running, clock }
     }
 
@@ -43,7 +45,10 @@ impl Lab {
             .tenant
             .issue_token(seed::ADMIN_UPN, &["User.Read", "Group.ReadWrite.All"])
             .unwrap();
-        let package = graphlab_connector::export(&ExportOptions { profile, ..ExportOptions::default() });
+        let package = graphlab_connector::export(&ExportOptions {
+            profile,
+            ..ExportOptions::default()
+        });
         let mut connectors = Connectors::new();
         connectors.add(Connector::from_swagger(&package.api_definition, None).unwrap());
         let mut engine = Engine::new(self.running.base_url());
@@ -54,11 +59,7 @@ impl Lab {
     }
 
     pub fn groups_named(&self, name: &str) -> usize {
-        self.tenant
-            .objects("groups")
-            .iter()
-            .filter(|g| g["displayName"] == name)
-            .count()
+        self.tenant.objects("groups").iter().filter(|g| g["displayName"] == name).count()
     }
 }
 

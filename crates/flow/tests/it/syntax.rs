@@ -326,3 +326,13 @@ fn every_function_of_the_reference_is_known() {
         reference.split_whitespace().count()
     );
 }
+
+#[test]
+fn trees_built_by_hand_are_bounded_too() {
+    let mut expr = Expr::String("x".into());
+    for _ in 0..1_000 {
+        expr = Expr::Call { name: "string".into(), args: vec![expr] };
+    }
+    let e = graphlab_flow::expr::evaluate(&expr, &TestScope::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TooDeep);
+}

@@ -48,6 +48,12 @@ fn literals_and_escapes() {
         json!("My age is @{parameters('myAge')}")
     );
     assert!(Template::parse("plain").unwrap().is_literal());
+    assert_eq!(Template::parse("@@x").unwrap().as_literal(), Some("@x"));
+    assert!(Template::parse("@x()").is_err());
+    let t = Template::parse("@add(1, 2)").unwrap();
+    assert_eq!(t.as_expression().map(|e| e.to_string()), Some("add(1, 2)".to_string()));
+    assert_eq!(t.expressions().len(), 1);
+    assert!(Template::parse("a @{add(1, 2)}").unwrap().as_expression().is_none());
     assert!(!Template::parse("x @{1}").unwrap().is_literal());
 }
 

@@ -1,6 +1,5 @@
 //! Groups, their teams and channels, and group notebooks.
 
-
 use axum::{
     Json,
     extract::Path,
@@ -95,7 +94,8 @@ pub async fn create(
         return Err(invalid_value("securityEnabled", "Group"));
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let ready_at = ctx.tenant.0.now.millis() + ctx.tenant.0.replication_delay.as_millis() as u64;
+    let ready_at =
+        ctx.tenant.0.now.millis() + ctx.tenant.0.replication_delay.as_millis() as u64;
     let mail = format!("{nick}@{TENANT_DOMAIN}");
     let group = json!({
         "id": id,

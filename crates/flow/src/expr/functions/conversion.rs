@@ -243,18 +243,22 @@ fn json(c: &mut Call) -> Result<Value, ExprError> {
         // The reference: "If the string is null, the function returns an
         // empty object."
         Value::Null => Ok(Value::Object(Map::new())),
-        Value::String(s) => serde_json::from_str::<Value>(&s).map_err(|e| {
-            ExprError::eval(format!(
-                "The template language function 'json' parameter is not valid. The provided \
-                 value '{}' cannot be parsed: {e}.",
-                truncate(&s)
-            ))
-        }),
+        Value::String(s) => serde_json::from_str::<Value>(&s)
+            .or_else(|e| super::lenient_json::parse(&s).map_err(|_| e))
+            .map_err(|e| {
+                ExprError::eval(format!(
+                    "The template language function 'json' parameter is not valid. The \
+                     provided value '{}' cannot be parsed: {e}.",
+                    truncate(&s)
+                ))
+            }),
         Value::Object(o) if o.contains_key("$content") => {
             c.args[0] = Value::Object(o);
             let b = bytes(c, 0)?;
             serde_json::from_slice(&b).map_err(|e| {
-                c.error(format!("parameter is not valid: the content cannot be parsed: {e}."))
+                c.error(format!(
+                    "parameter is not valid: the content cannot be parsed: {e}."
+                ))
             })
         }
         other => {

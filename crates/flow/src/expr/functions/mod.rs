@@ -13,6 +13,7 @@ mod collection;
 mod conversion;
 mod datefmt;
 mod datetime;
+mod lenient_json;
 mod locale;
 mod logical;
 mod math;
