@@ -1,4 +1,4 @@
-//! `graphlab flow run|runs|show|eval`: the lab's flows, run locally over
+//! `graphlab flow run|runs|show|eval|check`: the lab's flows, run locally over
 //! graphlab-flow, against the lab's target (the emulator or a real tenant).
 
 use std::{
@@ -41,6 +41,9 @@ pub enum FlowCommand {
     /// Evaluate one definition value (`"@add(1, 2)"`, `"n=@{...}"`) and
     /// print the result as JSON.
     Eval(EvalArgs),
+    /// Check a flow definition without running it: rule ids, JSON paths,
+    /// errors and warnings; exits 1 when there are errors.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -102,12 +105,26 @@ pub struct EvalArgs {
     context: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The definition file (any shape `flow run` reads).
+    file: PathBuf,
+    /// A connector package directory (`[NAME=]DIR`; repeat for several):
+    /// connector actions' operations must exist in it.
+    #[arg(long = "connector", value_name = "[NAME=]DIR")]
+    connectors: Vec<String>,
+    /// Print the report as one JSON document.
+    #[arg(long)]
+    json: bool,
+}
+
 pub async fn run(global: &Global, command: FlowCommand) -> anyhow::Result<ExitCode> {
     match command {
         FlowCommand::Run(args) => run_flow(global, args).await,
         FlowCommand::Runs(args) => runs(global, &args),
         FlowCommand::Show(args) => show(global, &args),
         FlowCommand::Eval(args) => eval(&args),
+        FlowCommand::Check(args) => check(global, &args),
     }
 }
 
@@ -431,4 +448,33 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         template.evaluate(&scope).map_err(|e| anyhow::anyhow!("{}: {e}", args.value))?;
     println!("{value}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `graphlab flow check`: the report, readable or as JSON; exit 1 on errors.
+fn check(global: &Global, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let given = if args.connectors.is_empty() {
+        None
+    } else {
+        Some(connectors(global, &args.connectors)?)
+    };
+    let file = args.file.display().to_string();
+    let report = graphlab_flow::check::check_text(&text, &file, given.as_ref());
+    if args.json {
+        println!("{:#}", serde_json::to_value(&report)?);
+    } else {
+        if let Some(shape) = &report.shape {
+            println!("{file}: {shape}");
+        }
+        for f in &report.findings {
+            let at = match (f.line, f.column) {
+                (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
+                _ => f.path.clone(),
+            };
+            println!("{:<7} {:<27} {at}\n        {}", f.severity, f.rule, f.message);
+        }
+        println!("{} error(s), {} warning(s)", report.errors(), report.warnings());
+    }
+    Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

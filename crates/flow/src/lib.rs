@@ -8,6 +8,8 @@
 //!   flow is exported in (bare, Power Automate, Logic Apps, ARM template).
 //! - [`engine`]: runs a definition: `runAfter`, concurrency, the actions,
 //!   retry policies, one clock.
+//! - [`check`]: static checks of a definition, with rule ids and JSON
+//!   paths (`graphlab flow check`).
 //! - [`connector`]: the custom connector packages connector actions call.
 //! - [`run`]: what a run produced; [`history`]: runs kept in SQLite.
 //!
@@ -16,6 +18,7 @@
 //! gives.
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod connector;
 pub mod context;
 pub mod definition;

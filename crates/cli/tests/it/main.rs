@@ -367,3 +367,84 @@ fn connector_validate_of_a_missing_path_says_which() {
     assert!(stderr.contains("nowhere"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+fn flow_check(args: &[&str]) -> std::process::Output {
+    graphlab().args(["flow", "check"]).args(args).output().unwrap()
+}
+
+fn repo(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn flow_check_passes_the_labs_flows_and_fails_broken_ones() {
+    for flow in
+        ["create-team.json", "create-team-channels.json", "create-team-checked.json"]
+    {
+        let out = flow_check(&[&repo(&format!("lab-steps/flows/{flow}"))]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{flow}: {stdout}{}", text(&out.stderr));
+        assert!(stdout.contains("Power Automate flow (definition.json)"), "{stdout}");
+        assert!(stdout.contains("0 error(s), 0 warning(s)"), "{stdout}");
+    }
+    // The lab's own mistake: the designer's name, with a space.
+    let broken =
+        repo("crates/flow/tests/fixtures/broken/reference.undefined-action--spaces.json");
+    let out = flow_check(&[&broken]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("reference.undefined-action"), "{stdout}");
+    assert!(
+        stdout.contains("$.properties.definition.actions['Batch_PUT-team'].inputs"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "The action(s) 'Batch POST-groups' referenced by 'inputs' in action \
+             'Batch_PUT-team' are not defined in the template."
+        ),
+        "{stdout}"
+    );
+    // A warning alone does not fail.
+    let warning = repo("crates/flow/tests/fixtures/broken/variable.order.json");
+    let out = flow_check(&[&warning]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("0 error(s), 1 warning(s)"));
+}
+
+#[test]
+fn flow_check_with_a_connector_and_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("lab");
+    let out =
+        connector(&["export", "--profile", "lab", "--out", package.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let package = package.to_str().unwrap();
+    let good = repo("crates/flow/tests/fixtures/create-team-channels.logicapp.json");
+    let out = flow_check(&[&good, "--connector", package]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let bad = repo("crates/flow/tests/fixtures/broken/connector.operation.json");
+    let out = flow_check(&[&bad, "--connector", package, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"][0]["rule"], "connector.operation");
+    assert_eq!(report["findings"][0]["severity"], "error");
+    assert_eq!(
+        report["findings"][0]["path"],
+        "$.properties.definition.actions['Batch_GET-me'].inputs.host.operationId"
+    );
+    // Without the connector, the operation cannot be looked up: no finding.
+    assert!(flow_check(&[&bad]).status.success());
+    // Malformed JSON names the file, line and column.
+    let file = dir.path().join("broken.json");
+    std::fs::write(
+        &file,
+        "{\n  \"actions\": {\n    \"A\": {\"type\": \"Compose\",}\n  }\n}\n",
+    )
+    .unwrap();
+    let out = flow_check(&[file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("json.malformed"), "{stdout}");
+    assert!(stdout.contains("broken.json:3:"), "{stdout}");
+}

@@ -1,8 +1,9 @@
 //! graphlab-flow's integration tests: the expression language (the
 //! functions reference's own examples, parsing and printing properties,
-//! errors, templates) and the lab's flows against the emulator over real
-//! HTTP, on a virtual clock that the emulator shares.
+//! errors, templates), the lab's flows against the emulator over real
+//! HTTP, on a virtual clock that the emulator shares, and `flow check`.
 
+mod check;
 mod common;
 mod conformance;
 mod engine;
