@@ -198,3 +198,52 @@ async fn the_delay_scaled_too_short_meets_graphs_replication_404() {
     assert_eq!(run.status, Status::Succeeded, "the batch itself answered 200");
     let _ = Duration::ZERO;
 }
+
+#[tokio::test]
+async fn http_actions_follow_their_retry_policies_on_the_clock() {
+    // Every direct GET /me fails with 503 (Retry-After is not sent by this
+    // rule for 500s): `none` tries once, `fixed` three times 10 s apart.
+    let chaos = r#"{"seed": 1, "rules": [{"method": "GET", "path": "/me", "scope": "direct",
+                    "rates": {"500": 1.0}}]}"#;
+    let lab = Lab::start(Some(chaos)).await;
+    let token = lab
+        .tenant
+        .issue_token(
+            graphlab_tenant::seed::ADMIN_UPN,
+            &["User.Read", "User.ReadBasic.All"],
+        )
+        .unwrap();
+    let uri = format!("{}/v1.0/me", lab.running.base_url());
+    let action = |policy: serde_json::Value| {
+        json!({"type": "Http", "inputs": {"method": "GET", "uri": uri,
+               "authentication": {"type": "Raw", "value": format!("Bearer {token}")},
+               "retryPolicy": policy}})
+    };
+    let definition = json!({"actions": {
+        "None": action(json!({"type": "none"})),
+        "Fixed": action(json!({"type": "fixed", "count": 2, "interval": "PT10S"})),
+        "Users": {"type": "Http", "inputs": {"method": "GET", "uri": format!("{}/v1.0/users?$top=2", lab.running.base_url()),
+                  "headers": {"Authorization": format!("Bearer {token}")}}},
+    }});
+    let workflow = graphlab_flow::definition::from_value(&definition, "http").unwrap();
+    let engine = lab.engine(Profile::Lab);
+    let run = engine.run(&workflow, graphlab_flow::RunOptions::default()).await.unwrap();
+    let none = &run.actions["None"];
+    assert_eq!((none.status, none.attempts.len()), (Status::Failed, 1));
+    assert_eq!(none.code.as_deref(), Some("InternalServerError"));
+    let fixed = &run.actions["Fixed"];
+    assert_eq!((fixed.status, fixed.attempts.len()), (Status::Failed, 3));
+    for pair in fixed.attempts.windows(2) {
+        assert_eq!(pair[1].start - pair[0].end, time::Duration::seconds(10));
+    }
+    let users = &run.actions["Users"];
+    assert_eq!(users.status, Status::Succeeded, "{:#}", run.to_json());
+    assert_eq!(users.outputs.as_ref().unwrap()["statusCode"], 200);
+    assert_eq!(
+        users.outputs.as_ref().unwrap()["body"]["value"].as_array().unwrap().len(),
+        2
+    );
+    // The token given in headers and in `authentication` is not kept.
+    let kept = run.to_json().to_string();
+    assert!(!kept.contains(&token), "no token in the run's record");
+}
