@@ -18,6 +18,7 @@
 mod cache;
 mod client;
 mod loopback;
+pub mod microsoft;
 mod private_file;
 mod response;
 mod secret;
