@@ -112,14 +112,14 @@ impl Lab {
     /// Prints a line, unless the output is JSON.
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.json {
-            println!("{}", line.as_ref());
+            out(line.as_ref());
         }
     }
 
     /// Prints the step's JSON document, if the output is JSON.
     pub fn report(&self, document: &Value) {
         if self.json {
-            println!("{document:#}");
+            out(&format!("{document:#}"));
         }
     }
 
@@ -227,8 +227,13 @@ impl Lab {
         let mut options = Interactive::with_system_browser();
         options.port = port;
         options.prompt = prompt.map(str::to_owned);
-        options.timeout = Duration::from_secs(if self.is_emulated() { 30 } else { 300 });
-        if self.is_emulated() {
+        // An emulator started unattended answers the authorization URL with
+        // the redirect at once: this program opens it. One started attended
+        // shows its sign-in and consent pages: a person opens them, as on a
+        // real tenant.
+        let unattended = self.tenant_is_unattended().await;
+        options.timeout = Duration::from_secs(if unattended { 30 } else { 300 });
+        if unattended {
             let http = self.http.clone();
             options.open = Arc::new(move |url: String| {
                 eprintln!("Signing in through the emulator's authorization page...");
@@ -239,6 +244,24 @@ impl Lab {
             });
         }
         client.acquire_token_interactive(scopes, &options).await.context("sign-in failed")
+    }
+
+    /// Whether the target is an emulator that signs its user in with no page
+    /// (started `--unattended`), as its health route says; `false` for
+    /// Microsoft's cloud, or when the emulator does not answer or say.
+    pub async fn tenant_is_unattended(&self) -> bool {
+        if !self.is_emulated() {
+            return false;
+        }
+        let health = format!("{}/_graphlab/health", self.target.authority);
+        let answer = self.http.get(health).timeout(Duration::from_secs(5)).send().await;
+        match answer {
+            Ok(response) => response
+                .json::<Value>()
+                .await
+                .is_ok_and(|body| body["unattended"].is_string()),
+            Err(_) => false,
+        }
     }
 
     /// Tokens of the lab's app for the signed-in user, silently (step 4 must
@@ -322,6 +345,16 @@ pub fn expect_success(what: &str, outcome: Option<Outcome>) -> anyhow::Result<Re
     }
 }
 
+/// The first failed item of a report, as `id ID: what happened` (for an
+/// error message), if any item failed.
+pub fn first_failure(report: &graphlab_batch::Report) -> Option<String> {
+    report
+        .outcomes
+        .iter()
+        .find(|(_, o)| !o.is_success())
+        .map(|(id, o)| format!("id {id}: {}", o.describe()))
+}
+
 /// `$filter=<expression>` for a URL: spaces percent-encoded, as Graph wants
 /// them in a `$batch` item's URL.
 pub fn filter_query(expression: &str) -> String {
@@ -356,8 +389,23 @@ pub fn field<'a>(body: &'a Value, name: &str) -> anyhow::Result<&'a str> {
     body[name].as_str().with_context(|| format!("the answer has no '{name}'"))
 }
 
+/// Writes a line to stdout; when the reader has gone (`| head -3`), the step
+/// ends at once and quietly, with status 0, as ripgrep does.
+fn out(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// Runs a step: a tokio runtime, and on failure `error: ` and the cause chain
-/// on one line, with exit status 1.
+/// on one line (each cause once, with a hint when the tenant is not
+/// running), with exit status 1.
 pub fn run<F: Future<Output = anyhow::Result<()>>>(step: F) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -373,8 +421,7 @@ pub fn run<F: Future<Output = anyhow::Result<()>>>(step: F) -> ExitCode {
     match runtime.block_on(step) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!("error: {}", graphlab_lab::cause_line(&*e));
             ExitCode::FAILURE
         }
     }

@@ -203,8 +203,19 @@ pub fn setup_lab(options: &SetupOptions) -> anyhow::Result<()> {
         _ => {
             let url = options.local.url();
             timed("embedded tenant", &mut || {
-                let line = tenant::start(&options.local)?;
-                let reused = line.contains("(reused)");
+                let line = tenant::start(&options.local, false)?;
+                let reused = line.contains("(reused");
+                // The steps sign the admin in with no page; an attended
+                // tenant would wait, unseen, for someone to click.
+                if tenant::probe(&url)?.is_some_and(|h| h.unattended.is_none()) {
+                    bail!(
+                        "the tenant at {url} runs attended (it shows sign-in and consent pages \
+                         and waits for someone to use them), and setup-lab signs the admin in \
+                         with no page: stop it (`cargo xtask tenant stop`, or Ctrl-C where you \
+                         started it) and run setup-lab again, which starts it unattended; \
+                         afterwards `cargo xtask tenant start --attended` gives you the pages"
+                    );
+                }
                 Ok((line, !reused))
             })?;
             env.push(("GRAPHLAB_TENANT_URL", url));
@@ -276,12 +287,14 @@ pub fn setup_lab(options: &SetupOptions) -> anyhow::Result<()> {
     println!(
         "  - run a step yourself: cargo run -p lab-steps --bin step05-explore-batch"
     );
+    println!(
+        "  - talk to the tenant (graphlab reads .lab/lab.toml): target/debug/graphlab whoami"
+    );
+    println!("    target/debug/graphlab batch run my-batch.json");
     if options.tenant.is_none() {
         println!(
-            "  - talk to the tenant: export GRAPHLAB_TENANT_URL={}",
-            options.local.url()
+            "  - the sign-in pages: cargo xtask tenant stop && cargo xtask tenant start --attended"
         );
-        println!("    target/debug/graphlab batch run my-batch.json");
         println!(
             "  - stop it: cargo xtask tenant stop; start over: cargo xtask lab reset"
         );
@@ -387,7 +400,10 @@ fn generate_outputs() -> anyhow::Result<Vec<(String, String)>> {
     serve
         .args(["tenant", "serve", "--in-memory", "--unattended", "--addr"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["--device-poll-interval", "1", "--replication-delay", "0"])
+        // As `setup-lab` starts it (`cargo xtask tenant start`): unattended,
+        // device codes polled each second, and the default 3-second
+        // replication delay, which step 7's output shows.
+        .args(["--device-poll-interval", "1"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
