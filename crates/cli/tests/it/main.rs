@@ -1,5 +1,7 @@
 //! CLI tests: the real `graphlab` binary in temporary directories.
 
+mod trainee;
+
 use std::{
     io::{BufRead, BufReader},
     path::Path,
