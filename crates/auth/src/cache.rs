@@ -340,8 +340,17 @@ fn cache_err(path: &Path, message: impl std::fmt::Display) -> AuthError {
 }
 
 fn lock_file(path: &Path) -> Result<File, AuthError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|e| cache_err(dir, e))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        // A directory made for tokens is its owner's only (0700).
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(dir).map_err(|e| cache_err(dir, e))?;
     }
     let lock_path = path.with_extension("lock");
     let mut options = OpenOptions::new();
