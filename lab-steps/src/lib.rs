@@ -89,6 +89,8 @@ impl Lab {
             &args.lab_dir.join(CONFIG_FILE),
             &graphlab_lab::process_env,
         );
+        // Which tenant, and why, on stderr: stdout is the step's own.
+        eprintln!("target: {}", resolved.describe());
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()

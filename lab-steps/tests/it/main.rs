@@ -303,7 +303,19 @@ async fn the_lab_from_registration_to_channels() {
     );
     assert!(stopped.stderr.contains("cargo xtask tenant start"), "{}", stopped.stderr);
     assert!(!stopped.stderr.contains("[("), "no Debug list: {}", stopped.stderr);
-    assert_eq!(stopped.stderr.lines().count(), 1, "{}", stopped.stderr);
+    assert_eq!(
+        stopped.stderr.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{}",
+        stopped.stderr
+    );
+    assert!(
+        stopped.stderr.starts_with(&format!(
+            "target: emulated tenant at {url} (from GRAPHLAB_TENANT_URL)"
+        )),
+        "the step says which tenant: {}",
+        stopped.stderr
+    );
 }
 
 #[tokio::test]
