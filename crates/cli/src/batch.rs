@@ -59,6 +59,10 @@ pub struct RunArgs {
     /// The signed-in account to act as (default: the only one).
     #[arg(long)]
     account: Option<String>,
+    /// Scopes the signed-in account's token must carry (default: any
+    /// cached token; a refresh asks for them).
+    #[arg(long, num_args = 1..)]
+    scopes: Vec<String>,
     /// Bearer token (else the account `graphlab login` signed in)
     /// [env: GRAPHLAB_ACCESS_TOKEN].
     #[arg(long, env = "GRAPHLAB_ACCESS_TOKEN", hide_env_values = true)]
@@ -156,6 +160,7 @@ pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitC
             args.access_token.as_deref(),
             GRAPH_CLI_CLIENT_ID,
             args.account.as_deref(),
+            &args.scopes,
         )
         .await?;
     let bar = std::io::stderr().is_terminal().then(|| {

@@ -25,6 +25,10 @@ pub struct GraphArgs {
     /// The signed-in account to act as (default: the only one).
     #[arg(long)]
     account: Option<String>,
+    /// Scopes the signed-in account's token must carry (default: any
+    /// cached token; a refresh asks for them).
+    #[arg(long, num_args = 1..)]
+    scopes: Vec<String>,
 }
 
 /// `me`, `/me`, `v1.0/me`, `/beta/me` or a full URL under `graph`: the
@@ -72,6 +76,7 @@ pub async fn run(global: &Global, args: GraphArgs) -> anyhow::Result<ExitCode> {
             args.access_token.as_deref(),
             GRAPH_CLI_CLIENT_ID,
             args.account.as_deref(),
+            &args.scopes,
         )
         .await?;
     let token = tokens.access_token(false).await?;

@@ -71,13 +71,15 @@ impl Global {
     }
 
     /// Tokens for Graph calls: `access_token` if given, else the account
-    /// `client_id` signed in (`account`, or the only one), served silently.
+    /// `client_id` signed in (`account`, or the only one), served silently
+    /// with `scopes` (none: any token cached for the account).
     pub async fn tokens(
         &self,
         resolved: &Resolved,
         access_token: Option<&str>,
         client_id: &str,
         account: Option<&str>,
+        scopes: &[String],
     ) -> anyhow::Result<Arc<dyn TokenProvider>> {
         if let Some(token) = access_token {
             return Ok(Arc::new(StaticToken(Secret::new(token))));
@@ -92,7 +94,7 @@ impl Global {
             );
         }
         let account = graphlab_lab::choose_account(accounts, account)?;
-        Ok(Arc::new(SilentTokenProvider { client, account, scopes: Vec::new() }))
+        Ok(Arc::new(SilentTokenProvider { client, account, scopes: scopes.to_vec() }))
     }
 
     /// Prints the resolved endpoints (`graphlab endpoints`).

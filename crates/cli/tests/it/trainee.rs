@@ -119,9 +119,15 @@ async fn point2_a_new_shell_uses_the_lab_toml_target_with_no_variable() {
     assert!(me.status.success(), "{}", text(&me.stderr));
     assert!(text(&me.stdout).contains(seed::ADMIN_UPN));
 
-    let batch = r#"{"requests":[{"id":"1","method":"GET","url":"/me"}]}"#;
-    let out = run(dir, &["batch", "run", "-"], Some(batch)).await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mail =
+        run(dir, &["graph", "GET", "/v1.0/me/messages", "--scopes", "Mail.Read"], None)
+            .await;
+    assert!(mail.status.success(), "{}", text(&mail.stderr));
+
+    let batch = r#"{"requests":[{"id":"1","method":"GET","url":"/me"},{"id":"2","method":"GET","url":"/me/messages"}]}"#;
+    let args = ["batch", "run", "-", "--scopes", "User.Read", "Mail.Read"];
+    let out = run(dir, &args, Some(batch)).await;
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     running.shutdown().await;
 }
 
