@@ -23,32 +23,27 @@ use anyhow::{Context, bail};
 use clap::Args;
 use graphlab_auth::{
     Account, AuthClient, AuthResult, Authority, Interactive, Secret, SilentTokenProvider,
-    TokenCache, TokenProvider, write_private,
+    TokenCache, TokenProvider, microsoft, write_private,
 };
 use graphlab_batch::{BatchClient, BatchItem, Config, Outcome, Response, Version};
-use serde::{Deserialize, Serialize};
+pub use graphlab_lab::{
+    AppConfig, EMULATOR_URL, LabConfig, Resolved, Target, TargetArgs,
+    default_redirect_port,
+};
+use graphlab_lab::{CACHE_FILE, CONFIG_FILE, SECRET_FILE};
+
 use serde_json::Value;
 
 /// The app registration the lab creates (step 2).
 pub const APP_NAME: &str = "MS Graph Batch App";
 /// Microsoft Graph's application id, the same in every tenant.
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+pub const GRAPH_APP_ID: &str = microsoft::GRAPH_APP_ID;
 /// "Microsoft Graph Command Line Tools": a public client present in every
 /// tenant, which the admin signs in with before the lab's app exists.
-pub const ADMIN_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+pub const ADMIN_CLIENT_ID: &str = microsoft::GRAPH_CLI_CLIENT_ID;
 /// The delegated permissions of the lab's app: `Group.ReadWrite.All` from
 /// the lab, and `User.Read`, which the portal adds to every new registration.
 pub const CONNECTOR_SCOPES: &[&str] = &["User.Read", "Group.ReadWrite.All"];
-/// The embedded tenant's address when `cargo xtask setup-lab` starts it.
-pub const EMULATOR_URL: &str = "http://127.0.0.1:5580";
-/// The real identity platform.
-pub const REAL_AUTHORITY: &str = "https://login.microsoftonline.com";
-/// The real Microsoft Graph.
-pub const REAL_GRAPH: &str = "https://graph.microsoft.com";
-
-const CONFIG_FILE: &str = "lab.toml";
-const SECRET_FILE: &str = "app-secret";
-const CACHE_FILE: &str = "token-cache.json";
 
 /// Options every step takes.
 #[derive(Debug, Clone, Args)]
@@ -56,18 +51,9 @@ pub struct LabArgs {
     /// The lab's directory (config, secret, token cache).
     #[arg(long, env = "GRAPHLAB_LAB_DIR", default_value = ".lab", value_name = "DIR")]
     pub lab_dir: PathBuf,
-    /// An emulator's base URL, for both sign-in and Graph.
-    #[arg(long, env = "GRAPHLAB_TENANT_URL", value_name = "URL")]
-    pub tenant_url: Option<String>,
-    /// Identity-platform base URL (overrides --tenant-url for sign-in).
-    #[arg(long, env = "GRAPHLAB_AUTHORITY_URL", value_name = "URL")]
-    pub authority_url: Option<String>,
-    /// Microsoft Graph base URL (overrides --tenant-url for Graph).
-    #[arg(long, env = "GRAPHLAB_GRAPH_URL", value_name = "URL")]
-    pub graph_url: Option<String>,
-    /// Use Microsoft's cloud: login.microsoftonline.com and graph.microsoft.com.
-    #[arg(long, conflicts_with = "tenant_url")]
-    pub real: bool,
+    /// Where the tenant is (default: as lab.toml says, else the embedded one).
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// The tenant to sign in to: an id, a domain, or `organizations`.
     #[arg(long, value_name = "TENANT")]
     pub tenant: Option<String>,
@@ -94,46 +80,6 @@ fn trust(args: &LabArgs, emulated: bool) -> anyhow::Result<Arc<graphlab_auth::Tr
     Ok(graphlab_auth::Trust::installed())
 }
 
-/// `.lab/lab.toml`: what the steps found out, for the steps after them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct LabConfig {
-    /// Where the tenant is.
-    pub target: Option<Target>,
-    /// The app registered by step 2.
-    pub app: Option<AppConfig>,
-}
-
-/// Identity platform, Graph and tenant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Target {
-    /// Identity-platform base URL.
-    pub authority: String,
-    /// Graph base URL.
-    pub graph: String,
-    /// Tenant segment used to sign in.
-    pub tenant: String,
-}
-
-/// The lab's app registration. Its secret is in `.lab/app-secret` (0600).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppConfig {
-    /// Display name.
-    pub name: String,
-    /// Application (client) id.
-    pub client_id: String,
-    /// Object id (for `/applications/{id}`).
-    pub object_id: String,
-    /// Loopback port of the `http://localhost:PORT` redirect URI with which
-    /// the steps play the connector's part (step 3 registers it).
-    #[serde(default = "default_redirect_port")]
-    pub redirect_port: u16,
-}
-
-/// The loopback port registered for the lab's own sign-in.
-pub const fn default_redirect_port() -> u16 {
-    5581
-}
-
 /// An opened lab: its directory, config and output mode.
 #[derive(Debug)]
 pub struct Lab {
@@ -143,93 +89,69 @@ pub struct Lab {
     pub config: LabConfig,
     /// Where the tenant is, for this run.
     pub target: Target,
+    /// Where that came from (a flag, a variable, lab.toml, the default).
+    pub resolved: Resolved,
     /// `--json`.
     pub json: bool,
     http: reqwest::Client,
 }
 
 impl Lab {
-    /// Reads `lab.toml` (if any) and resolves the target: flags and
-    /// environment first, then the config, then the embedded tenant.
+    /// Reads `lab.toml` (if any) and resolves the target: flags, then
+    /// environment, then the config, then the embedded tenant (one rule,
+    /// shared with `graphlab`: [`graphlab_lab::resolve`]).
     pub fn open(args: &LabArgs) -> anyhow::Result<Lab> {
-        let path = args.lab_dir.join(CONFIG_FILE);
-        let config: LabConfig = match fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).with_context(|| {
-                format!("{} is not a valid lab config", path.display())
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => LabConfig::default(),
-            Err(e) => return Err(e).context(format!("cannot read {}", path.display())),
-        };
-        let saved = config.target.clone();
-        let pick = |specific: &Option<String>, real: &str, saved: Option<&str>| {
-            specific
-                .as_deref()
-                .or(args.tenant_url.as_deref())
-                .or(args.real.then_some(real))
-                .or(saved)
-                .unwrap_or(EMULATOR_URL)
-                .trim_end_matches('/')
-                .to_owned()
-        };
-        let target = Target {
-            authority: pick(
-                &args.authority_url,
-                REAL_AUTHORITY,
-                saved.as_ref().map(|t| t.authority.as_str()),
-            ),
-            graph: pick(
-                &args.graph_url,
-                REAL_GRAPH,
-                saved.as_ref().map(|t| t.graph.as_str()),
-            ),
-            tenant: args
-                .tenant
-                .clone()
-                .or(saved.map(|t| t.tenant))
-                .unwrap_or_else(|| "organizations".to_owned()),
-        };
-        let emulated = target.authority != REAL_AUTHORITY || target.graph != REAL_GRAPH;
+        let config = LabConfig::load(&args.lab_dir)?;
+        let resolved = graphlab_lab::resolve(
+            &args.target,
+            args.tenant.as_deref(),
+            &config,
+            &args.lab_dir.join(CONFIG_FILE),
+            &graphlab_lab::process_env,
+        );
+        // Which tenant, and why, on stderr: stdout is the step's own.
+        eprintln!("target: {}", resolved.describe());
+        let emulated = resolved.target.authority != microsoft::PUBLIC_AUTHORITY
+            || resolved.target.graph != microsoft::GRAPH_URL;
         let http = trust(args, emulated)?
             .client_builder()
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(Lab { dir: args.lab_dir.clone(), config, target, json: args.json, http })
+        Ok(Lab {
+            dir: args.lab_dir.clone(),
+            config,
+            target: resolved.target.clone(),
+            resolved,
+            json: args.json,
+            http,
+        })
     }
 
     /// Whether the target is anything but Microsoft's cloud.
     pub fn is_emulated(&self) -> bool {
-        self.target.authority != REAL_AUTHORITY || self.target.graph != REAL_GRAPH
+        self.target.authority != microsoft::PUBLIC_AUTHORITY
+            || self.target.graph != microsoft::GRAPH_URL
     }
 
     /// Prints a line, unless the output is JSON.
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.json {
-            println!("{}", line.as_ref());
+            out(line.as_ref());
         }
     }
 
     /// Prints the step's JSON document, if the output is JSON.
     pub fn report(&self, document: &Value) {
         if self.json {
-            println!("{document:#}");
+            out(&format!("{document:#}"));
         }
     }
 
-    /// Writes `lab.toml` (atomically) with the current target.
+    /// Writes `lab.toml` (atomically, owner-only) with the current target.
     pub fn save(&mut self) -> anyhow::Result<()> {
         self.config.target = Some(self.target.clone());
-        fs::create_dir_all(&self.dir)
-            .with_context(|| format!("cannot create {}", self.dir.display()))?;
-        let path = self.dir.join(CONFIG_FILE);
-        let body =
-            toml::to_string(&self.config).context("cannot write the lab config")?;
-        let text = format!(
-            "# The lab's state, written by the lab steps. The client secret is in {SECRET_FILE}.\n{}\n",
-            body.trim_end()
-        );
-        write_private(&path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))
+        Ok(self.config.save(&self.dir)?)
     }
 
     /// The app registered by step 2.
@@ -261,8 +183,7 @@ impl Lab {
 
     /// Stores the client secret: mode 0600, written atomically.
     pub fn store_secret(&self, secret: &Secret) -> anyhow::Result<()> {
-        fs::create_dir_all(&self.dir)
-            .with_context(|| format!("cannot create {}", self.dir.display()))?;
+        graphlab_lab::create_lab_dir(&self.dir)?;
         write_private(&self.secret_path(), secret.expose().as_bytes())
             .with_context(|| format!("cannot write {}", self.secret_path().display()))
     }
@@ -331,8 +252,13 @@ impl Lab {
         let mut options = Interactive::with_system_browser();
         options.port = port;
         options.prompt = prompt.map(str::to_owned);
-        options.timeout = Duration::from_secs(if self.is_emulated() { 30 } else { 300 });
-        if self.is_emulated() {
+        // An emulator started unattended answers the authorization URL with
+        // the redirect at once: this program opens it. One started attended
+        // shows its sign-in and consent pages: a person opens them, as on a
+        // real tenant.
+        let unattended = self.tenant_is_unattended().await;
+        options.timeout = Duration::from_secs(if unattended { 30 } else { 300 });
+        if unattended {
             let http = self.http.clone();
             options.open = Arc::new(move |url: String| {
                 eprintln!("Signing in through the emulator's authorization page...");
@@ -343,6 +269,24 @@ impl Lab {
             });
         }
         client.acquire_token_interactive(scopes, &options).await.context("sign-in failed")
+    }
+
+    /// Whether the target is an emulator that signs its user in with no page
+    /// (started `--unattended`), as its health route says; `false` for
+    /// Microsoft's cloud, or when the emulator does not answer or say.
+    pub async fn tenant_is_unattended(&self) -> bool {
+        if !self.is_emulated() {
+            return false;
+        }
+        let health = format!("{}/_graphlab/health", self.target.authority);
+        let answer = self.http.get(health).timeout(Duration::from_secs(5)).send().await;
+        match answer {
+            Ok(response) => response
+                .json::<Value>()
+                .await
+                .is_ok_and(|body| body["unattended"].is_string()),
+            Err(_) => false,
+        }
     }
 
     /// Tokens of the lab's app for the signed-in user, silently (step 4 must
@@ -366,17 +310,25 @@ impl Lab {
     }
 }
 
-/// The account cached for this client, if exactly one is.
+/// The account this client signed in, if exactly one is (the rule
+/// `graphlab` follows too: [`graphlab_lab::choose_account`]).
 async fn only_account(client: &AuthClient) -> anyhow::Result<Option<Account>> {
-    let accounts = client.accounts().await?;
-    match accounts.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one.clone())),
-        _ => bail!(
-            "several accounts are cached in {}; remove the others with `graphlab logout`",
-            client.cache().path().map_or("memory".into(), |p| p.display().to_string())
-        ),
+    let accounts = client.signed_in_accounts().await?;
+    if accounts.is_empty() {
+        return Ok(None);
     }
+    if let [one] = accounts.as_slice() {
+        return Ok(Some(one.clone()));
+    }
+    let names: Vec<&str> = accounts.iter().map(|a| a.username.as_str()).collect();
+    bail!(
+        "{} accounts are signed in with client {} ({}): a step acts as one; sign the \
+         others out with `graphlab logout --client-id {} --account NAME`",
+        names.len(),
+        client.client_id(),
+        names.join(", "),
+        client.client_id()
+    )
 }
 
 async fn silent(
@@ -418,6 +370,16 @@ pub fn expect_success(what: &str, outcome: Option<Outcome>) -> anyhow::Result<Re
     }
 }
 
+/// The first failed item of a report, as `id ID: what happened` (for an
+/// error message), if any item failed.
+pub fn first_failure(report: &graphlab_batch::Report) -> Option<String> {
+    report
+        .outcomes
+        .iter()
+        .find(|(_, o)| !o.is_success())
+        .map(|(id, o)| format!("id {id}: {}", o.describe()))
+}
+
 /// `$filter=<expression>` for a URL: spaces percent-encoded, as Graph wants
 /// them in a `$batch` item's URL.
 pub fn filter_query(expression: &str) -> String {
@@ -452,8 +414,23 @@ pub fn field<'a>(body: &'a Value, name: &str) -> anyhow::Result<&'a str> {
     body[name].as_str().with_context(|| format!("the answer has no '{name}'"))
 }
 
+/// Writes a line to stdout; when the reader has gone (`| head -3`), the step
+/// ends at once and quietly, with status 0, as ripgrep does.
+fn out(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// Runs a step: a tokio runtime, and on failure `error: ` and the cause chain
-/// on one line, with exit status 1.
+/// on one line (each cause once, with a hint when the tenant is not
+/// running), with exit status 1.
 pub fn run<F: Future<Output = anyhow::Result<()>>>(step: F) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -469,8 +446,7 @@ pub fn run<F: Future<Output = anyhow::Result<()>>>(step: F) -> ExitCode {
     match runtime.block_on(step) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!("error: {}", graphlab_lab::cause_line(&*e));
             ExitCode::FAILURE
         }
     }

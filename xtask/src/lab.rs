@@ -201,8 +201,9 @@ pub fn setup_lab(options: &SetupOptions) -> anyhow::Result<()> {
         _ => {
             let url = options.local.url();
             timed("embedded tenant", &mut || {
-                let line = tenant::start(&options.local)?;
-                let reused = line.contains("(reused)");
+                let line = tenant::start(&options.local, false)?;
+                let reused = line.contains("(reused");
+                refuse_attended(&url)?;
                 Ok((line, !reused))
             })?;
             env.push(("GRAPHLAB_TENANT_URL", url));
@@ -274,14 +275,32 @@ pub fn setup_lab(options: &SetupOptions) -> anyhow::Result<()> {
     println!(
         "  - run a step yourself: cargo run -p lab-steps --bin step05-explore-batch"
     );
+    println!(
+        "  - talk to the tenant (graphlab reads .lab/lab.toml): target/debug/graphlab whoami"
+    );
+    println!("    target/debug/graphlab batch run my-batch.json");
     if options.tenant.is_none() {
         println!(
-            "  - talk to the tenant: export GRAPHLAB_TENANT_URL={}",
-            options.local.url()
+            "  - the sign-in pages: cargo xtask tenant stop && cargo xtask tenant start --attended"
         );
-        println!("    target/debug/graphlab batch run my-batch.json");
         println!(
             "  - stop it: cargo xtask tenant stop; start over: cargo xtask lab reset"
+        );
+    }
+    Ok(())
+}
+
+/// The steps sign the admin in with no page: an attended tenant (started
+/// without `--unattended`) would wait, unseen, for someone to click. Its
+/// health route says which it is.
+fn refuse_attended(url: &str) -> anyhow::Result<()> {
+    if tenant::probe(url)?.is_some_and(|h| h.unattended.is_none()) {
+        bail!(
+            "the tenant at {url} runs attended (it shows sign-in and consent pages and \
+             waits for someone to use them), and setup-lab signs the admin in with no \
+             page: stop it (`cargo xtask tenant stop`, or Ctrl-C where you started it) \
+             and run setup-lab again, which starts it unattended; afterwards `cargo \
+             xtask tenant start --attended` gives you the pages"
         );
     }
     Ok(())
@@ -385,7 +404,10 @@ fn generate_outputs() -> anyhow::Result<Vec<(String, String)>> {
     serve
         .args(["tenant", "serve", "--in-memory", "--unattended", "--addr"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["--device-poll-interval", "1", "--replication-delay", "0"])
+        // As `setup-lab` starts it (`cargo xtask tenant start`): unattended,
+        // device codes polled each second, and the default 3-second
+        // replication delay, which step 7's output shows.
+        .args(["--device-poll-interval", "1"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -513,6 +535,47 @@ fn outputs(check: bool) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An emulator served in-process on 127.0.0.1:0, on its own thread (the
+    /// xtask's probe runs its own runtime); stopped through the sender.
+    fn emulator(unattended: bool) -> (String, tokio::sync::oneshot::Sender<()>) {
+        use graphlab_tenant::{Tenant, TenantConfig, seed};
+        let (url_tx, url_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(async move {
+                let mut config = TenantConfig::in_memory();
+                if unattended {
+                    config = config.unattended(seed::ADMIN_UPN);
+                }
+                let tenant = Tenant::open(&config).unwrap();
+                let running =
+                    graphlab_tenant::serve(tenant, "127.0.0.1:0".parse().unwrap())
+                        .await
+                        .unwrap();
+                url_tx.send(running.base_url().to_owned()).unwrap();
+                let _ = stop_rx.await;
+                running.shutdown().await;
+            });
+        });
+        (url_rx.recv().unwrap(), stop_tx)
+    }
+
+    #[test]
+    fn setup_lab_refuses_an_attended_tenant_instead_of_waiting_unseen() {
+        let (url, stop) = emulator(false);
+        let err = refuse_attended(&url).unwrap_err().to_string();
+        assert!(err.contains(&url) && err.contains("runs attended"), "{err}");
+        assert!(err.contains("cargo xtask tenant stop"), "{err}");
+        assert!(err.contains("tenant start --attended"), "{err}");
+        let _ = stop.send(());
+        let (url, stop) = emulator(true);
+        refuse_attended(&url).unwrap();
+        let health = tenant::probe(&url).unwrap().unwrap();
+        assert_eq!(health.unattended.as_deref(), Some("admin@contoso.onmicrosoft.com"));
+        let _ = stop.send(());
+    }
 
     #[test]
     fn made_up_ids_become_numbered_placeholders_and_seeded_ones_stay() {

@@ -52,10 +52,66 @@ impl TenantOptions {
     }
 }
 
+/// `cargo xtask tenant start` options.
+#[derive(Debug, Clone, Args)]
+pub struct StartOptions {
+    #[command(flatten)]
+    pub tenant: TenantOptions,
+    /// Show the sign-in and consent pages (and wait for device codes to be
+    /// entered) as Microsoft's platform does, instead of signing the admin in
+    /// with no page. `setup-lab` needs the unattended tenant.
+    #[arg(long)]
+    pub attended: bool,
+}
+
+/// What the pid file records besides the pid: where the tenant listens
+/// and how it signs people in, so that `status` and `setup-lab` need not guess.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub pid: u32,
+    pub url: Option<String>,
+    pub attended: Option<bool>,
+}
+
+impl Recorded {
+    fn text(&self) -> String {
+        let mut text = format!("{}\n", self.pid);
+        if let Some(url) = &self.url {
+            text.push_str(&format!("url={url}\n"));
+        }
+        if let Some(attended) = self.attended {
+            let mode = if attended { "attended" } else { "unattended" };
+            text.push_str(&format!("sign-in={mode}\n"));
+        }
+        text
+    }
+
+    fn parse(text: &str) -> Option<Recorded> {
+        let mut lines = text.lines();
+        let pid = lines.next()?.trim().parse().ok()?;
+        let mut recorded = Recorded { pid, url: None, attended: None };
+        for line in lines {
+            match line.split_once('=') {
+                Some(("url", url)) => recorded.url = Some(url.trim().to_owned()),
+                Some(("sign-in", mode)) => {
+                    recorded.attended = Some(mode.trim() == "attended")
+                }
+                _ => {}
+            }
+        }
+        Some(recorded)
+    }
+}
+
+/// The pid file's record, if there is one.
+pub fn recorded(options: &TenantOptions) -> Option<Recorded> {
+    Recorded::parse(&fs::read_to_string(options.pid_file()).ok()?)
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Action {
     /// Start the tenant in the background (reuses a healthy one).
-    Start(TenantOptions),
+    Start(StartOptions),
     /// Stop the background tenant.
     Stop(TenantOptions),
     /// Report whether the tenant answers.
@@ -64,7 +120,7 @@ pub enum Action {
 
 pub fn run(action: Action) -> anyhow::Result<()> {
     match action {
-        Action::Start(o) => start(&o).map(|line| println!("{line}")),
+        Action::Start(o) => start(&o.tenant, o.attended).map(|line| println!("{line}")),
         Action::Stop(o) => stop(&o).map(|line| println!("{line}")),
         Action::Status(o) => health_line(&o).map(|line| println!("{line}")),
     }
@@ -91,8 +147,16 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("tokio runtime")
 }
 
-/// Asks `/_graphlab/health`; `Ok(Some(tenant id))` when healthy.
-pub fn probe(url: &str) -> anyhow::Result<Option<String>> {
+/// What a healthy tenant says of itself.
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub tenant_id: String,
+    /// The user signed in with no page, if the tenant was started unattended.
+    pub unattended: Option<String>,
+}
+
+/// Asks `/_graphlab/health`; `Ok(Some(health))` when healthy.
+pub fn probe(url: &str) -> anyhow::Result<Option<Health>> {
     let health = format!("{url}/_graphlab/health");
     runtime()?.block_on(async {
         let client =
@@ -102,8 +166,10 @@ pub fn probe(url: &str) -> anyhow::Result<Option<String>> {
             return Ok(None);
         }
         let body: serde_json::Value = answer.json().await.unwrap_or_default();
-        Ok((body["status"] == "ok")
-            .then(|| body["tenantId"].as_str().unwrap_or("?").to_owned()))
+        Ok((body["status"] == "ok").then(|| Health {
+            tenant_id: body["tenantId"].as_str().unwrap_or("?").to_owned(),
+            unattended: body["unattended"].as_str().map(str::to_owned),
+        }))
     })
 }
 
@@ -117,9 +183,9 @@ fn admin_secret(options: &TenantOptions) -> anyhow::Result<String> {
 }
 
 /// `GET /_graphlab/stats` with the admin secret: "N requests, M $batch calls".
-fn stats(options: &TenantOptions) -> anyhow::Result<String> {
+fn stats(options: &TenantOptions, base: &str) -> anyhow::Result<String> {
     let secret = admin_secret(options)?;
-    let url = format!("{}/_graphlab/stats", options.url());
+    let url = format!("{base}/_graphlab/stats");
     runtime()?.block_on(async {
         let client =
             reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
@@ -136,18 +202,28 @@ fn stats(options: &TenantOptions) -> anyhow::Result<String> {
     })
 }
 
+/// The lab's tenant's URL: the one its pid file records, else `--port`'s.
+pub fn lab_url(options: &TenantOptions) -> String {
+    recorded(options).and_then(|r| r.url).unwrap_or_else(|| options.url())
+}
+
 pub fn health_line(options: &TenantOptions) -> anyhow::Result<String> {
-    match probe(&options.url())? {
-        Some(tid) => Ok(match stats(options) {
-            Ok(counts) => format!("ok: tenant {tid} at {} ({counts})", options.url()),
-            Err(e) => {
-                format!("ok: tenant {tid} at {} (no counters: {e:#})", options.url())
-            }
-        }),
-        None => bail!(
-            "no healthy tenant at {} (start it with `cargo xtask tenant start`)",
-            options.url()
-        ),
+    let url = lab_url(options);
+    match probe(&url)? {
+        Some(health) => {
+            let mode = match &health.unattended {
+                Some(user) => format!("unattended: {user} signs in with no page"),
+                None => "attended: sign-in and consent pages".to_owned(),
+            };
+            let counts = match stats(options, &url) {
+                Ok(counts) => counts,
+                Err(e) => format!("no counters: {e:#}"),
+            };
+            Ok(format!("ok: tenant {} at {url} ({mode}; {counts})", health.tenant_id))
+        }
+        None => {
+            bail!("no healthy tenant at {url} (start it with `cargo xtask tenant start`)")
+        }
     }
 }
 
@@ -167,11 +243,22 @@ pub fn binary() -> PathBuf {
         .join(format!("graphlab{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// Starts the tenant in the background, or reports the healthy one already there.
-pub fn start(options: &TenantOptions) -> anyhow::Result<String> {
+/// Starts the tenant in the background, or reports the healthy one already
+/// there (saying when it signs people in otherwise than asked).
+pub fn start(options: &TenantOptions, attended: bool) -> anyhow::Result<String> {
     let url = options.url();
-    if probe(&url)?.is_some() {
-        return Ok(format!("already running at {url} (reused)"));
+    if let Some(health) = probe(&url)? {
+        let mode = match (&health.unattended, attended) {
+            (Some(_), false) => "unattended",
+            (None, true) => "attended",
+            (Some(_), true) => {
+                "unattended, not attended as asked: `cargo xtask tenant stop` first"
+            }
+            (None, false) => {
+                "attended, not unattended as asked: `cargo xtask tenant stop` first"
+            }
+        };
+        return Ok(format!("already running at {url} (reused; {mode})"));
     }
     ensure_lab_dir(&options.lab_dir())?;
     if !binary().exists() {
@@ -180,16 +267,18 @@ pub fn start(options: &TenantOptions) -> anyhow::Result<String> {
     let log = fs::File::create(options.log_file())
         .with_context(|| format!("cannot create {}", options.log_file().display()))?;
     let mut command = Command::new(binary());
-    command
-        .args(["--lab-dir"])
-        .arg(options.lab_dir())
-        .args(["tenant", "serve", "--addr", &format!("127.0.0.1:{}", options.port)])
+    command.args(["--lab-dir"]).arg(options.lab_dir()).args([
+        "tenant",
+        "serve",
+        "--addr",
+        &format!("127.0.0.1:{}", options.port),
+    ]);
+    if !attended {
         // The lab's admin signs in with no page to click through, and device
         // codes are approved at the first poll, a second after they are issued.
-        .args(["--unattended", "--device-poll-interval", "1"])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
+        command.args(["--unattended", "--device-poll-interval", "1"]);
+    }
+    command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -199,12 +288,14 @@ pub fn start(options: &TenantOptions) -> anyhow::Result<String> {
         .spawn()
         .with_context(|| format!("cannot start {}", binary().display()))?;
     let pid = child.id();
-    write_atomically(&options.pid_file(), &format!("{pid}\n"))?;
+    let record = Recorded { pid, url: Some(url.clone()), attended: Some(attended) };
+    write_atomically(&options.pid_file(), &record.text())?;
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if probe(&url)?.is_some() {
+            let mode = if attended { "attended" } else { "unattended" };
             return Ok(format!(
-                "started at {url} (pid {pid}, log {})",
+                "started at {url} ({mode}; pid {pid}, log {})",
                 options.log_file().display()
             ));
         }
@@ -239,10 +330,9 @@ pub fn stop(options: &TenantOptions) -> anyhow::Result<String> {
     let Ok(text) = fs::read_to_string(&pid_file) else {
         return Ok("not running (no pid file)".to_owned());
     };
-    let pid: u32 = text
-        .trim()
-        .parse()
-        .with_context(|| format!("{} is not a pid", pid_file.display()))?;
+    let pid = Recorded::parse(&text)
+        .with_context(|| format!("{} holds no pid", pid_file.display()))?
+        .pid;
     if process_alive(pid) {
         let ok =
             Command::new("kill").args(["-TERM", &pid.to_string()]).status()?.success();
@@ -302,4 +392,22 @@ pub fn msal_check() -> anyhow::Result<()> {
     let _ = child.kill();
     let _ = child.wait();
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Recorded;
+
+    #[test]
+    fn the_pid_file_records_the_url_and_the_sign_in_mode_and_reads_old_ones() {
+        let record = Recorded {
+            pid: 42,
+            url: Some("http://127.0.0.1:5590".into()),
+            attended: Some(true),
+        };
+        assert_eq!(Recorded::parse(&record.text()), Some(record));
+        let old = Recorded::parse("1234\n").unwrap();
+        assert_eq!((old.pid, old.url, old.attended), (1234, None, None));
+        assert_eq!(Recorded::parse("nope\n"), None);
+    }
 }

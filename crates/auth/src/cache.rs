@@ -176,6 +176,59 @@ impl CacheData {
         self.accounts.len() != before
     }
 
+    /// Signs one client out of an account: removes the tokens `client_id`
+    /// holds for it, and the account itself once no other client holds any
+    /// (another app's connection to the same account stays). Returns whether
+    /// anything was removed.
+    pub fn sign_out_client(
+        &mut self,
+        home_account_id: &str,
+        environment: &str,
+        client_id: &str,
+    ) -> bool {
+        let ours = |c: &Credential| {
+            c.home_account_id == home_account_id
+                && c.environment == environment
+                && c.client_id == client_id
+        };
+        let before =
+            self.access_tokens.len() + self.refresh_tokens.len() + self.id_tokens.len();
+        self.access_tokens.retain(|_, c| !ours(c));
+        self.refresh_tokens.retain(|_, c| !ours(c));
+        self.id_tokens.retain(|_, c| !ours(c));
+        let after =
+            self.access_tokens.len() + self.refresh_tokens.len() + self.id_tokens.len();
+        let others = self
+            .access_tokens
+            .values()
+            .chain(self.refresh_tokens.values())
+            .chain(self.id_tokens.values())
+            .any(|c| {
+                c.home_account_id == home_account_id && c.environment == environment
+            });
+        let accounts = self.accounts.len();
+        if !others {
+            self.accounts.retain(|_, a| {
+                !(a.home_account_id == home_account_id && a.environment == environment)
+            });
+        }
+        after != before || self.accounts.len() != accounts
+    }
+
+    /// Whether `client_id` holds a token of the account.
+    pub fn client_holds(
+        &self,
+        home_account_id: &str,
+        environment: &str,
+        client_id: &str,
+    ) -> bool {
+        self.access_tokens.values().chain(self.refresh_tokens.values()).any(|c| {
+            c.home_account_id == home_account_id
+                && c.environment == environment
+                && c.client_id == client_id
+        })
+    }
+
     /// An access token matching `query` that is still valid at `valid_until`
     /// (seconds since the epoch).
     pub fn find_access_token(
@@ -287,8 +340,17 @@ fn cache_err(path: &Path, message: impl std::fmt::Display) -> AuthError {
 }
 
 fn lock_file(path: &Path) -> Result<File, AuthError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|e| cache_err(dir, e))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        // A directory made for tokens is its owner's only (0700).
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(dir).map_err(|e| cache_err(dir, e))?;
     }
     let lock_path = path.with_extension("lock");
     let mut options = OpenOptions::new();

@@ -357,6 +357,34 @@ impl AuthClient {
             .collect())
     }
 
+    /// The accounts this client signed in (it holds an access or refresh
+    /// token of theirs), at this authority's host.
+    pub async fn signed_in_accounts(&self) -> Result<Vec<Account>, AuthError> {
+        let env = self.authority.environment();
+        let data = self.cache.read().await?;
+        Ok(data
+            .accounts
+            .values()
+            .filter(|a| a.environment == env)
+            .filter(|a| data.client_holds(&a.home_account_id, &env, &self.client_id))
+            .cloned()
+            .collect())
+    }
+
+    /// Signs this client out of the account: removes only the tokens this
+    /// client holds (another app's cached connection to the account stays),
+    /// as MSAL's `remove_account` removes the app's own refresh tokens.
+    pub async fn sign_out(&self, account: &Account) -> Result<bool, AuthError> {
+        let mut guard = self.cache.lock().await?;
+        let removed = guard.data.sign_out_client(
+            &account.home_account_id,
+            &account.environment,
+            &self.client_id,
+        );
+        guard.save()?;
+        Ok(removed)
+    }
+
     /// Signs the account out of this cache: removes it and all its tokens.
     pub async fn remove_account(&self, account: &Account) -> Result<bool, AuthError> {
         let mut guard = self.cache.lock().await?;

@@ -20,6 +20,7 @@ mod client;
 #[doc(hidden)]
 pub mod fuzz;
 mod loopback;
+pub mod microsoft;
 mod private_file;
 mod response;
 mod secret;

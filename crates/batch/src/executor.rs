@@ -57,6 +57,9 @@ pub struct Config {
     pub max_delay: Duration,
     /// Graph version for every item.
     pub version: Version,
+    /// Refuse item URLs that Graph refuses (absolute, or naming the
+    /// version) instead of making them relative.
+    pub strict_urls: bool,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(30),
             version: Version::V1,
+            strict_urls: false,
         }
     }
 }
@@ -161,14 +165,17 @@ struct Outer {
 }
 
 impl Outer {
-    /// A transport failure (no HTTP status), without the URL in the message.
-    fn transport(e: reqwest::Error) -> Outer {
-        Outer {
-            status: None,
-            retry_after: None,
-            message: graphlab_auth::trust::explain(&e),
-            untrusted: graphlab_auth::trust::is_untrusted(&e),
-        }
+    /// A transport failure (no HTTP status): the address and the reason
+    /// (the URL of a `$batch` call holds no secret; its token is a header),
+    /// with how to trust a refused certificate.
+    fn transport(e: reqwest::Error, url: &str) -> Outer {
+        let untrusted = graphlab_auth::trust::is_untrusted(&e);
+        let message = if untrusted {
+            format!("{url}: {}", graphlab_auth::trust::explain(&e))
+        } else {
+            transport_reason(&e, url)
+        };
+        Outer { status: None, retry_after: None, message, untrusted }
     }
 }
 
@@ -203,6 +210,21 @@ const MAX_ANSWER_PAGES: usize = 21;
 
 /// Attempts at fetching one `@odata.nextLink` page.
 const PAGE_ATTEMPTS: u32 = 3;
+
+/// "cannot reach URL: why", the why being the innermost cause ("Connection
+/// refused (os error 111)"), not reqwest's "error sending request".
+fn transport_reason(e: &reqwest::Error, url: &str) -> String {
+    if e.is_timeout() {
+        return format!("no answer from {url}: timed out");
+    }
+    let mut why = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        why = cause.to_string();
+        source = cause.source();
+    }
+    format!("cannot reach {url}: {why}")
+}
 
 /// Parses `Retry-After`: seconds, or an HTTP date.
 pub fn retry_after(value: &str) -> Option<Duration> {
@@ -284,11 +306,24 @@ impl BatchClient {
         hosts
     }
 
+    /// What the client does with `url`, which Graph itself would refuse in a
+    /// `$batch` item: see [`plan::rewrite`].
+    pub fn rewrite(&self, url: &str) -> Result<Option<plan::Rewrite>, String> {
+        let hosts = self.hosts();
+        let host_refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
+        plan::rewrite(url, self.config.version.segment(), &host_refs)
+    }
+
     /// Checks, plans and runs the items; every item gets one outcome.
     pub async fn run(&self, items: Vec<BatchItem>) -> Result<Report, BatchError> {
         let hosts = self.hosts();
         let host_refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
-        let checked = plan::check(items, self.config.version.segment(), &host_refs)?;
+        let checked = plan::check(
+            items,
+            self.config.version.segment(),
+            &host_refs,
+            self.config.strict_urls,
+        )?;
         let units = plan::plan(&checked, self.config.max_per_batch);
         let span = tracing::info_span!(
             "batch_job",
@@ -340,6 +375,14 @@ impl BatchClient {
         }
     }
 
+    /// The `$batch` endpoint, for messages.
+    fn batch_address(&self) -> String {
+        match &self.batch_url {
+            Some(url) => url.to_string(),
+            None => format!("{}/{}/$batch", self.graph, self.config.version.segment()),
+        }
+    }
+
     async fn send(&self, payload: Vec<u8>, reauth: bool) -> Result<Answers, Outer> {
         let token = self.tokens.access_token(reauth).await.map_err(|e| Outer {
             status: None,
@@ -361,7 +404,7 @@ impl BatchClient {
             .body(payload)
             .send()
             .await
-            .map_err(Outer::transport)?;
+            .map_err(|e| Outer::transport(e, &self.batch_address()))?;
         let status = response.status().as_u16();
         let after = response
             .headers()

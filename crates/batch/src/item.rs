@@ -46,6 +46,12 @@ impl Method {
     }
 }
 
+/// How long an item's `retryWhile` statuses are retried when its
+/// `retryFor` does not say.
+pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(60);
+/// The longest `retryFor` accepted.
+pub const MAX_RETRY_FOR: Duration = Duration::from_secs(3600);
+
 /// A request body: JSON, or bytes sent base64-encoded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
@@ -152,6 +158,9 @@ impl BatchItem {
     }
 
     /// Reads one item in the lab's JSON shape; `at` names it in errors.
+    /// Besides Graph's properties, `retryWhile` (statuses, e.g. `[404]`) and
+    /// `retryFor` (seconds, default 60) map to [`BatchItem::retry_while`];
+    /// they stay on this side and are not sent.
     pub fn from_json(value: &Value, at: &str) -> Result<BatchItem, BatchError> {
         let bad = |what: String| BatchError::Input { at: at.to_owned(), message: what };
         let obj = value
@@ -222,6 +231,54 @@ impl BatchItem {
                 }
             }
         }
+        let statuses = match obj.get("retryWhile") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(list)) => Some(
+                list.iter()
+                    .map(|v| {
+                        v.as_u64()
+                            .filter(|s| (400..=599).contains(s))
+                            .map(|s| s as u16)
+                            .ok_or_else(|| {
+                                at_id(format!(
+                                    "'retryWhile' entries must be HTTP error statuses (400-599), found {v}"
+                                ))
+                            })
+                    })
+                    .collect::<Result<Vec<u16>, _>>()?,
+            ),
+            Some(_) => {
+                return Err(at_id(
+                    "'retryWhile' must be an array of statuses, such as [404]".into(),
+                ));
+            }
+        };
+        let within = match obj.get("retryFor") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_f64()
+                    .filter(|s| *s > 0.0 && *s <= MAX_RETRY_FOR.as_secs_f64())
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| {
+                        at_id(format!(
+                            "'retryFor' must be a number of seconds, more than 0 and at most {}, found {v}",
+                            MAX_RETRY_FOR.as_secs()
+                        ))
+                    })?,
+            ),
+        };
+        match (statuses, within) {
+            (Some(statuses), within) => {
+                item = item.retry_while(&statuses, within.unwrap_or(DEFAULT_RETRY_FOR));
+            }
+            (None, Some(_)) => {
+                return Err(at_id(
+                    "'retryFor' without 'retryWhile': say which statuses to retry, such as [404]"
+                        .into(),
+                ));
+            }
+            (None, None) => {}
+        }
         Ok(item)
     }
 }
@@ -229,24 +286,9 @@ impl BatchItem {
 /// Reads the lab's format (`{"requests":[...]}`) or JSON lines (one item per
 /// line). Errors name the file, the line and the item.
 pub fn parse_items(text: &str, file: &str) -> Result<Vec<BatchItem>, BatchError> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{') && !looks_like_lines(text) {
-        let value: Value = serde_json::from_str(text).map_err(|e| BatchError::Input {
-            at: format!("{file}:{}:{}", e.line(), e.column()),
-            message: format!("not valid JSON: {e}"),
-        })?;
-        let requests =
-            value.get("requests").and_then(Value::as_array).ok_or_else(|| {
-                BatchError::Input {
-                    at: file.to_owned(),
-                    message: "expected {\"requests\":[...]}".into(),
-                }
-            })?;
-        return requests
-            .iter()
-            .enumerate()
-            .map(|(i, v)| BatchItem::from_json(v, &format!("{file}: requests[{i}]")))
-            .collect();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if !starts_json_lines(first) {
+        return parse_document(text, file);
     }
     let mut items = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -255,6 +297,57 @@ pub fn parse_items(text: &str, file: &str) -> Result<Vec<BatchItem>, BatchError>
         }
     }
     Ok(items)
+}
+
+/// Whether input whose first non-blank line is `line` is JSON lines: the
+/// line is a whole JSON object with an item's properties. Anything else is
+/// read as one document, `{"requests":[...]}`.
+pub fn starts_json_lines(line: &str) -> bool {
+    serde_json::from_str::<Value>(line).is_ok_and(|v| {
+        v.as_object().is_some_and(|o| {
+            ["id", "method", "url"].iter().any(|k| o.contains_key(*k))
+                && !o.contains_key("requests")
+        })
+    })
+}
+
+/// Reads `{"requests":[...]}`, the body of a `$batch` call.
+pub fn parse_document(text: &str, file: &str) -> Result<Vec<BatchItem>, BatchError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| BatchError::Input {
+        at: format!("{file}:{}:{}", e.line(), e.column()),
+        message: format!("not valid JSON: {}", json_reason(&e)),
+    })?;
+    let bad = |message: String| BatchError::Input { at: file.to_owned(), message };
+    let Some(object) = value.as_object() else {
+        return Err(bad(format!(
+            "expected a JSON object {{\"requests\":[...]}}, found {}",
+            kind(&value)
+        )));
+    };
+    // Graph's own words for a body without it (400 BadRequest).
+    let Some(requests) = object.get("requests") else {
+        let near = object.keys().find(|k| {
+            k.eq_ignore_ascii_case("request") || k.eq_ignore_ascii_case("requests")
+        });
+        return Err(bad(match near {
+            Some(key) => format!(
+                "the required property 'requests' is missing (found '{key}': the name is 'requests', in lower case)"
+            ),
+            None => "the required property 'requests' is missing: a batch is {\"requests\":[...]}"
+                .into(),
+        }));
+    };
+    let Some(requests) = requests.as_array() else {
+        return Err(bad(format!(
+            "'requests' must be an array, found {}",
+            kind(requests)
+        )));
+    };
+    requests
+        .iter()
+        .enumerate()
+        .map(|(i, v)| BatchItem::from_json(v, &format!("{file}: requests[{i}]")))
+        .collect()
 }
 
 /// One JSON line (blank lines are skipped).
@@ -268,14 +361,96 @@ pub fn parse_line(
     }
     let value: Value = serde_json::from_str(line).map_err(|e| BatchError::Input {
         at: format!("{file}:{number}:{}", e.column()),
-        message: format!("not valid JSON: {e}"),
+        message: format!("not valid JSON: {}", json_reason(&e)),
     })?;
+    if value.get("requests").is_some() {
+        return Err(BatchError::Input {
+            at: format!("{file}:{number}"),
+            message: "a {\"requests\":[...]} document in JSON lines: give it alone, or one item per line".into(),
+        });
+    }
     BatchItem::from_json(&value, &format!("{file}:{number}")).map(Some)
 }
 
-fn looks_like_lines(text: &str) -> bool {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let first = lines.next().unwrap_or("");
-    lines.next().is_some()
-        && serde_json::from_str::<Value>(first).is_ok_and(|v| v.get("requests").is_none())
+/// serde_json's message without its ` at line L column C`: the error's
+/// place is said once, as `file:line:column`.
+fn json_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_without_requests_is_reported_in_graphs_words() {
+        let err = parse_items(
+            r#"{"request": [{"id":"1","method":"GET","url":"/me"}]}"#,
+            "b.json",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("b.json: the required property 'requests' is missing"),
+            "{err}"
+        );
+        assert!(err.contains("'request'"), "{err}");
+        let err =
+            parse_items("{\n \"request\": [\n]}\n", "b.json").unwrap_err().to_string();
+        assert!(err.contains("'requests' is missing"), "{err}");
+    }
+
+    #[test]
+    fn a_json_lines_error_says_its_place_once() {
+        let err = parse_items("{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/me\"}\n{\"id\": \"2\" \"url\"}\n", "bad.jsonl")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("bad.jsonl:2:"), "{err}");
+        assert!(!err.contains("line 1") && !err.contains("column"), "{err}");
+    }
+
+    #[test]
+    fn retry_while_and_retry_for_map_to_the_item() {
+        let item = parse_line(
+            r#"{"id":"t","method":"PUT","url":"/groups/x/team","retryWhile":[404],"retryFor":90}"#,
+            "j",
+            1,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(item.retry_statuses, [404]);
+        assert_eq!(item.retry_for, Duration::from_secs(90));
+        let item = parse_line(
+            r#"{"id":"t","method":"GET","url":"/x","retryWhile":[404]}"#,
+            "j",
+            1,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(item.retry_for, DEFAULT_RETRY_FOR);
+        for bad in [
+            r#"{"id":"t","method":"GET","url":"/x","retryWhile":404}"#,
+            r#"{"id":"t","method":"GET","url":"/x","retryWhile":[200]}"#,
+            r#"{"id":"t","method":"GET","url":"/x","retryWhile":[404],"retryFor":-1}"#,
+            r#"{"id":"t","method":"GET","url":"/x","retryFor":5}"#,
+        ] {
+            let err = parse_line(bad, "j", 3).unwrap_err().to_string();
+            assert!(err.starts_with("j:3 (id 't'): 'retry"), "{err}");
+        }
+    }
 }

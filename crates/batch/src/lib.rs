@@ -23,7 +23,10 @@ pub mod plan;
 pub mod reference;
 
 pub use executor::{BatchClient, Config, Progress, Report, Version, retry_after};
-pub use item::{BatchItem, Body, Method, parse_items, parse_line};
+pub use item::{
+    BatchItem, Body, DEFAULT_RETRY_FOR, MAX_RETRY_FOR, Method, parse_document,
+    parse_items, parse_line, starts_json_lines,
+};
 pub use outcome::{Headers, JsonText, Outcome, Response, ResponseBody};
 
 /// Why a job could not start. Each error names the item or input place.

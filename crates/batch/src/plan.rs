@@ -83,10 +83,13 @@ impl Hash for Caseless<'_> {
 
 /// Checks items the way Graph would, before sending anything. `version` is
 /// `v1.0` or `beta`; `hosts` are the Graph hosts absolute URLs may name.
+/// With `strict`, a URL Graph itself would refuse (absolute, or naming the
+/// version) is an error instead of being made relative.
 pub fn check(
     mut items: Vec<BatchItem>,
     version: &str,
     hosts: &[&str],
+    strict: bool,
 ) -> Result<Checked, BatchError> {
     let invalid =
         |id: &str, message: String| BatchError::Invalid { id: id.to_owned(), message };
@@ -118,6 +121,12 @@ pub fn check(
     for (i, item) in items.iter().enumerate() {
         let rewritten =
             relative_url(&item.url, version, hosts).map_err(|m| invalid(&item.id, m))?;
+        if strict && let Some(why) = graph_refuses(&item.url) {
+            return Err(invalid(
+                &item.id,
+                format!("Graph answers 400 to the url '{}': {why}", item.url),
+            ));
+        }
         let url = rewritten.as_deref().unwrap_or(&item.url);
         if item.body.is_some() && item.content_type().is_none() {
             return Err(invalid(
@@ -177,6 +186,52 @@ pub fn check(
         .map(|i| (items[i].id.to_lowercase(), i))
         .collect();
     Ok(Checked { items, deps, late, referenced, referenced_ids })
+}
+
+/// A URL Graph would refuse in a `$batch` item, made relative by the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// What the client sends instead.
+    pub url: String,
+    /// Why Graph would refuse the URL as given.
+    pub why: &'static str,
+}
+
+/// What the client makes of a URL that Graph itself would refuse in a
+/// `$batch` item (Graph takes only URLs relative to the version root:
+/// "/me", not "https://graph.microsoft.com/v1.0/me" nor "/v1.0/me"):
+/// `Ok(Some(rewrite))`; `Ok(None)` when Graph takes it as it is; an error
+/// when it cannot be sent at all (another host or version).
+pub fn rewrite(
+    url: &str,
+    version: &str,
+    hosts: &[&str],
+) -> Result<Option<Rewrite>, String> {
+    let relative = relative_url(url, version, hosts)?;
+    Ok(match (relative, graph_refuses(url)) {
+        (Some(url), Some(why)) => Some(Rewrite { url, why }),
+        _ => None,
+    })
+}
+
+/// Why Graph answers 400 to this item URL, if it does: an absolute URL, or
+/// one that names the version (Graph would look for `/v1.0/v1.0/...`).
+fn graph_refuses(url: &str) -> Option<&'static str> {
+    let trimmed = url.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.contains("://") || lower.starts_with("//") {
+        return Some("batch request URLs are relative to the version root, such as /me");
+    }
+    let path = lower.trim_start_matches('/');
+    ["v1.0", "beta"]
+        .iter()
+        .any(|v| {
+            path.strip_prefix(v)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+        })
+        .then_some(
+            "the version is the $batch call's, not the item's: write /me, not /v1.0/me",
+        )
 }
 
 /// An absolute Graph URL of the same version becomes relative, as does a
@@ -401,13 +456,13 @@ mod tests {
 
     #[test]
     fn independent_items_are_loose_and_chains_are_split_by_twenty() {
-        let checked = check(items(&vec![vec![]; 45]), "v1.0", &[]).unwrap();
+        let checked = check(items(&vec![vec![]; 45]), "v1.0", &[], false).unwrap();
         let units = plan(&checked, 20);
         assert!(units.iter().all(|u| u.is_loose() && u.external.is_empty()));
         assert_eq!(units.iter().map(|u| u.items.len()).collect::<Vec<_>>(), [20, 20, 5]);
         let chain: Vec<Vec<usize>> =
             (0..45).map(|i| if i == 0 { vec![] } else { vec![i - 1] }).collect();
-        let units = plan(&check(items(&chain), "v1.0", &[]).unwrap(), 20);
+        let units = plan(&check(items(&chain), "v1.0", &[], false).unwrap(), 20);
         assert_eq!(
             units.iter().map(|u| u.items.len()).collect::<Vec<_>>(),
             vec![20, 20, 5]
@@ -440,28 +495,47 @@ mod tests {
     fn validation_names_the_item() {
         let mut dup = items(&[vec![], vec![]]);
         dup[1].id = "I0".into();
-        let err = check(dup, "v1.0", &[]).unwrap_err().to_string();
+        let err = check(dup, "v1.0", &[], false).unwrap_err().to_string();
         assert!(err.contains("'I0'") && err.contains("'i0'"), "{err}");
         let cycle = items(&[vec![2], vec![0], vec![1]]);
-        assert!(check(cycle, "v1.0", &[]).unwrap_err().to_string().contains("cycle"));
+        assert!(
+            check(cycle, "v1.0", &[], false).unwrap_err().to_string().contains("cycle")
+        );
         let mut abs = items(&[vec![]]);
         abs[0].url = "https://graph.microsoft.com/v1.0/users?$top=1".into();
         assert_eq!(
-            check(abs.clone(), "v1.0", &["graph.microsoft.com"]).unwrap().items[0].url,
+            check(abs.clone(), "v1.0", &["graph.microsoft.com"], false).unwrap().items[0]
+                .url,
             "/users?$top=1"
         );
-        assert!(check(abs.clone(), "beta", &["graph.microsoft.com"]).is_err());
+        assert!(check(abs.clone(), "beta", &["graph.microsoft.com"], false).is_err());
         abs[0].url = "https://example.com/v1.0/users".into();
         assert!(
-            check(abs, "v1.0", &["graph.microsoft.com"])
+            check(abs, "v1.0", &["graph.microsoft.com"], false)
                 .unwrap_err()
                 .to_string()
                 .contains("not a Microsoft Graph URL")
         );
+        let mut strict = items(&[vec![]]);
+        strict[0].url = "/v1.0/me".into();
+        let err = check(strict.clone(), "v1.0", &[], true).unwrap_err().to_string();
+        assert!(err.contains("Graph answers 400") && err.contains("/v1.0/me"), "{err}");
+        assert_eq!(check(strict, "v1.0", &[], false).unwrap().items[0].url, "/me");
+        let fix = rewrite(
+            "https://graph.microsoft.com/v1.0/me",
+            "v1.0",
+            &["graph.microsoft.com"],
+        );
+        assert_eq!(fix.unwrap().unwrap().url, "/me");
+        assert_eq!(rewrite("me", "v1.0", &[]), Ok(None), "Graph takes it as it is");
+        assert_eq!(rewrite("/me/events", "v1.0", &[]), Ok(None));
         let mut body = items(&[vec![]]);
         body[0].body = Some(crate::Body::Json(serde_json::json!({})));
         assert!(
-            check(body, "v1.0", &[]).unwrap_err().to_string().contains("Content-Type")
+            check(body, "v1.0", &[], false)
+                .unwrap_err()
+                .to_string()
+                .contains("Content-Type")
         );
     }
 
@@ -492,7 +566,7 @@ mod tests {
     proptest! {
         #[test]
         fn every_item_is_planned_once_and_every_unit_is_a_shape_graph_accepts(deps in arb_graph(), max in 1usize..=20) {
-            let checked = check(items(&deps), "v1.0", &[]).unwrap();
+            let checked = check(items(&deps), "v1.0", &[], false).unwrap();
             let units = plan(&checked, max);
             let mut seen = vec![0; deps.len()];
             for u in &units {

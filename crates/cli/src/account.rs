@@ -2,33 +2,29 @@
 
 use std::{process::ExitCode, time::SystemTime};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
-use graphlab_auth::{Account, AuthClient, Authority, Interactive, TokenCache};
-use graphlab_tenant::seed::GRAPH_CLI_APP_ID;
+use graphlab_auth::{Interactive, microsoft::GRAPH_CLI_CLIENT_ID};
+use graphlab_lab::CACHE_FILE;
 
 use crate::options::Global;
-
-/// Where the token cache lives in the lab directory.
-pub const CACHE_FILE: &str = "token-cache.json";
+use crate::output::outln;
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// Use the device code flow instead of a browser.
     #[arg(long)]
     device_code: bool,
-    /// Tenant: organizations, common, a tenant id or a domain.
-    #[arg(long, default_value = "organizations")]
-    tenant: String,
+    /// Tenant: organizations, common, a tenant id or a domain (default: the
+    /// lab's, else organizations).
+    #[arg(long)]
+    tenant: Option<String>,
     /// Client (application) id; default: Microsoft Graph Command Line Tools.
-    #[arg(long, default_value = GRAPH_CLI_APP_ID)]
+    #[arg(long, default_value = GRAPH_CLI_CLIENT_ID)]
     client_id: String,
     /// Delegated scopes to ask for.
     #[arg(long, num_args = 1.., default_values_t = ["User.Read".to_owned()])]
     scopes: Vec<String>,
-    /// Identity-platform instance URL (overrides --authority-url / --tenant-url).
-    #[arg(long, value_name = "URL")]
-    authority: Option<String>,
     /// Pre-fill the account.
     #[arg(long)]
     login_hint: Option<String>,
@@ -40,9 +36,13 @@ pub struct LoginArgs {
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
-    /// The account to remove (default: the only one).
+    /// The account to sign out (default: the only one).
     #[arg(long)]
     account: Option<String>,
+    /// The client whose tokens are removed (default: the one `graphlab
+    /// login` uses); other apps' tokens, such as step 4's connection, stay.
+    #[arg(long, default_value = GRAPH_CLI_CLIENT_ID)]
+    client_id: String,
 }
 
 #[derive(Debug, Args)]
@@ -54,28 +54,13 @@ pub struct TokenArgs {
     #[arg(long)]
     account: Option<String>,
     /// Client id the token was obtained with.
-    #[arg(long, default_value = GRAPH_CLI_APP_ID)]
+    #[arg(long, default_value = GRAPH_CLI_CLIENT_ID)]
     client_id: String,
 }
 
-fn cache(global: &Global) -> TokenCache {
-    TokenCache::file(global.lab_dir.join(CACHE_FILE))
-}
-
-fn client(
-    global: &Global,
-    instance: Option<&str>,
-    tenant: &str,
-    client_id: &str,
-) -> anyhow::Result<AuthClient> {
-    let instance = instance.map(str::to_owned).unwrap_or_else(|| global.authority());
-    let authority = Authority::new(&instance, tenant)?;
-    Ok(AuthClient::new(authority, client_id, cache(global)))
-}
-
 pub async fn login(global: &Global, args: LoginArgs) -> anyhow::Result<ExitCode> {
-    let client =
-        client(global, args.authority.as_deref(), &args.tenant, &args.client_id)?;
+    let resolved = global.announce(args.tenant.as_deref())?;
+    let client = global.auth_client(&resolved, &args.client_id)?;
     let scopes: Vec<&str> = args.scopes.iter().map(String::as_str).collect();
     let result = if args.device_code {
         client
@@ -88,43 +73,32 @@ pub async fn login(global: &Global, args: LoginArgs) -> anyhow::Result<ExitCode>
         client.acquire_token_interactive(&scopes, &options).await?
     };
     let who = result.account.as_ref().map_or("(app)", |a| a.username.as_str());
-    println!("signed in as {who}; scopes: {}", result.scopes.join(" "));
+    outln!("signed in as {who}; scopes: {}", result.scopes.join(" "));
     Ok(ExitCode::SUCCESS)
 }
 
-fn pick<'a>(
-    accounts: &'a [Account],
-    wanted: Option<&str>,
-) -> anyhow::Result<&'a Account> {
-    match wanted {
-        Some(name) => {
-            accounts.iter().find(|a| a.username.eq_ignore_ascii_case(name)).with_context(
-                || format!("no cached account '{name}' (see `graphlab whoami`)"),
-            )
-        }
-        None => match accounts {
-            [only] => Ok(only),
-            [] => bail!("no account is signed in: run `graphlab login`"),
-            _ => bail!(
-                "several accounts are signed in: choose one with --account (see `graphlab whoami`)"
-            ),
-        },
-    }
-}
-
 pub async fn logout(global: &Global, args: LogoutArgs) -> anyhow::Result<ExitCode> {
-    let client = client(global, None, "organizations", GRAPH_CLI_APP_ID)?;
-    let accounts = client.accounts().await?;
-    let account = pick(&accounts, args.account.as_deref())?;
-    client.remove_account(account).await?;
-    println!("signed out {}", account.username);
+    let resolved = global.announce(None)?;
+    let client = global.auth_client(&resolved, &args.client_id)?;
+    let accounts = client.signed_in_accounts().await?;
+    if accounts.is_empty() {
+        bail!(
+            "no account is signed in with client {} at {}: nothing to sign out",
+            args.client_id,
+            resolved.target.authority
+        );
+    }
+    let account = graphlab_lab::choose_account(accounts, args.account.as_deref())?;
+    client.sign_out(&account).await?;
+    outln!("signed out {} (client {})", account.username, args.client_id);
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn whoami(global: &Global) -> anyhow::Result<ExitCode> {
-    let data = cache(global).read().await?;
+    global.announce(None)?;
+    let data = global.cache().read().await?;
     if data.accounts.is_empty() {
-        println!(
+        outln!(
             "no account is signed in (cache: {})",
             global.lab_dir.join(CACHE_FILE).display()
         );
@@ -134,28 +108,37 @@ pub async fn whoami(global: &Global) -> anyhow::Result<ExitCode> {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     for account in data.accounts.values() {
-        println!("{} ({})", account.username, account.name);
-        println!("  tenant:      {}", account.realm);
-        println!("  environment: {}", account.environment);
+        outln!("{} ({})", account.username, account.name);
+        outln!("  tenant:      {}", account.realm);
+        outln!("  environment: {}", account.environment);
         for at in data
             .access_tokens
             .values()
             .filter(|c| c.home_account_id == account.home_account_id)
         {
             let left = at.expires_at().saturating_sub(now);
-            println!("  client {}: scopes {}", at.client_id, at.target);
-            println!("    access token expires in {} min", left / 60);
+            outln!("  client {}: scopes {}", at.client_id, at.target);
+            outln!("    access token expires in {} min", left / 60);
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn token(global: &Global, args: TokenArgs) -> anyhow::Result<ExitCode> {
-    let client = client(global, None, "organizations", &args.client_id)?;
-    let accounts = client.accounts().await?;
-    let account = pick(&accounts, args.account.as_deref())?;
+    let resolved = global.announce(None)?;
+    let client = global.auth_client(&resolved, &args.client_id)?;
+    let accounts = client.signed_in_accounts().await?;
+    if accounts.is_empty() {
+        bail!(
+            "no account is signed in with client {} at {} ({}): run `graphlab login`",
+            args.client_id,
+            resolved.target.authority,
+            resolved.source
+        );
+    }
+    let account = graphlab_lab::choose_account(accounts, args.account.as_deref())?;
     let scopes: Vec<&str> = args.scopes.iter().map(String::as_str).collect();
-    let result = client.acquire_token_silent(account, &scopes, false).await?;
-    println!("{}", result.access_token.expose());
+    let result = client.acquire_token_silent(&account, &scopes, false).await?;
+    crate::output::line(result.access_token.expose());
     Ok(ExitCode::SUCCESS)
 }

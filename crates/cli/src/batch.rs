@@ -5,18 +5,19 @@ use std::{
     collections::BTreeMap,
     io::{BufRead, IsTerminal, Read},
     process::ExitCode,
-    sync::Arc,
+    time::Duration,
 };
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use graphlab_auth::{SilentTokenProvider, StaticToken, TokenProvider};
+use graphlab_auth::microsoft::GRAPH_CLI_CLIENT_ID;
 use graphlab_batch::{
-    BatchClient, BatchItem, Config, Outcome, Progress, Version, parse_items, parse_line,
+    BatchClient, BatchError, BatchItem, Config, DEFAULT_RETRY_FOR, Outcome, Progress,
+    Version, parse_document, parse_line, starts_json_lines,
 };
 use serde_json::json;
 
-use crate::{account, options::Global};
+use crate::{options::Global, output::outln};
 
 #[derive(Debug, Subcommand)]
 pub enum BatchCommand {
@@ -31,41 +32,41 @@ pub struct RunArgs {
     /// Send to /beta instead of /v1.0.
     #[arg(long)]
     beta: bool,
-    /// Batches in flight at once.
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
-    /// Attempts per item for 429, 503, 504.
-    #[arg(long, default_value_t = 5)]
+    /// Batches in flight at once (1–64).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    concurrency: u64,
+    /// Attempts per item for 429, 503, 504 (1–20).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     max_attempts: u32,
-    /// Items per batch (1–20).
-    #[arg(long, default_value_t = 20)]
-    batch_size: usize,
+    /// Items per batch (1–20: Graph takes at most 20).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=20))]
+    batch_size: u64,
     /// Print outcomes as JSON (in request order) instead of a table.
     #[arg(long)]
     json: bool,
-    /// Bearer token (else the signed-in account from `graphlab login`).
+    /// Refuse items whose URL Graph refuses (absolute, or naming the
+    /// version) instead of sending them relative with a warning.
+    #[arg(long)]
+    strict: bool,
+    /// Also retry items answered with STATUS (e.g. 404 while a new group
+    /// replicates), until --retry-for has passed; an item's own `retryWhile`
+    /// wins.
+    #[arg(long, value_name = "STATUS", num_args = 1.., value_parser = clap::value_parser!(u16).range(400..=599))]
+    retry_status: Vec<u16>,
+    /// Seconds during which --retry-status statuses are retried (default 60).
+    #[arg(long, value_name = "SECS", requires = "retry_status", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    retry_for: Option<u64>,
+    /// The signed-in account to act as (default: the only one).
+    #[arg(long)]
+    account: Option<String>,
+    /// Scopes the signed-in account's token must carry (default: any
+    /// cached token; a refresh asks for them).
+    #[arg(long, num_args = 1..)]
+    scopes: Vec<String>,
+    /// Bearer token (else the account `graphlab login` signed in)
+    /// [env: GRAPHLAB_ACCESS_TOKEN].
     #[arg(long, env = "GRAPHLAB_ACCESS_TOKEN", hide_env_values = true)]
     access_token: Option<String>,
-}
-
-async fn tokens(
-    global: &Global,
-    args: &RunArgs,
-) -> anyhow::Result<Arc<dyn TokenProvider>> {
-    if let Some(token) = &args.access_token {
-        return Ok(Arc::new(StaticToken(graphlab_auth::Secret::new(token.clone()))));
-    }
-    let authority = graphlab_auth::Authority::new(&global.authority(), "organizations")?;
-    let client = graphlab_auth::AuthClient::new(
-        authority,
-        graphlab_tenant::seed::GRAPH_CLI_APP_ID,
-        graphlab_auth::TokenCache::file(global.lab_dir.join(account::CACHE_FILE)),
-    );
-    let accounts = client.accounts().await?;
-    let Some(account) = accounts.into_iter().next() else {
-        bail!("no access token: set GRAPHLAB_ACCESS_TOKEN or run `graphlab login`");
-    };
-    Ok(Arc::new(SilentTokenProvider { client, account, scopes: Vec::new() }))
 }
 
 fn outcome_json(id: &str, o: &Outcome) -> serde_json::Value {
@@ -84,17 +85,67 @@ fn outcome_json(id: &str, o: &Outcome) -> serde_json::Value {
     }
 }
 
+/// The table's last column: what the status column does not already say.
+fn detail(o: &Outcome) -> String {
+    let attempts =
+        |n: u32| if n == 1 { "1 attempt".to_owned() } else { format!("{n} attempts") };
+    match o {
+        Outcome::Success(r) => attempts(r.attempts),
+        Outcome::HttpError(r) => match r.graph_error() {
+            Some((code, message)) => format!("{code}: {message}"),
+            None => attempts(r.attempts),
+        },
+        Outcome::FailedDependency { on } => format!("dependency '{on}' failed"),
+        Outcome::GaveUp { attempts: n, last } => {
+            format!("after {}: {last}", attempts(*n))
+        }
+        Outcome::NotSent { reason } => reason.clone(),
+    }
+}
+
+/// Applies the command's options to an item read at `at`: `--retry-status`,
+/// and Graph's URL rule (a warning per rewritten item, or `--strict`'s error).
+fn prepare(
+    client: &BatchClient,
+    args: &RunArgs,
+    mut item: BatchItem,
+    at: &str,
+) -> Result<BatchItem, BatchError> {
+    if !args.retry_status.is_empty() && item.retry_statuses.is_empty() {
+        let within = args.retry_for.map_or(DEFAULT_RETRY_FOR, Duration::from_secs);
+        item = item.retry_while(&args.retry_status, within);
+    }
+    if let Ok(Some(rewrite)) = client.rewrite(&item.url) {
+        if args.strict {
+            return Err(BatchError::Input {
+                at: format!("{at} (id '{}')", item.id),
+                message: format!(
+                    "Graph answers 400 to the url '{}': {} (--strict)",
+                    item.url, rewrite.why
+                ),
+            });
+        }
+        eprintln!(
+            "graphlab: warning: {at} (id '{}'): sending '{}' for '{}': {}; Graph itself would answer 400 (--strict refuses it)",
+            item.id, rewrite.url, item.url, rewrite.why
+        );
+        item.url = rewrite.url;
+    }
+    Ok(item)
+}
+
 pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitCode> {
     let BatchCommand::Run(args) = command;
     let config = Config {
-        max_per_batch: args.batch_size.clamp(1, 20),
-        concurrency: args.concurrency.max(1),
-        max_attempts: args.max_attempts.max(1),
+        max_per_batch: args.batch_size as usize,
+        concurrency: args.concurrency as usize,
+        max_attempts: args.max_attempts,
         version: if args.beta { Version::Beta } else { Version::V1 },
+        strict_urls: args.strict,
         ..Config::default()
     };
     let name = if args.file == "-" { "<stdin>".to_owned() } else { args.file.clone() };
-    let reader: Box<dyn BufRead> = if args.file == "-" {
+    let mut reader: Box<dyn BufRead> = if args.file == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
@@ -102,7 +153,16 @@ pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitC
                 .with_context(|| format!("cannot read {}", args.file))?,
         ))
     };
-    let tokens = tokens(global, &args).await?;
+    let resolved = global.announce(None)?;
+    let tokens = global
+        .tokens(
+            &resolved,
+            args.access_token.as_deref(),
+            GRAPH_CLI_CLIENT_ID,
+            args.account.as_deref(),
+            &args.scopes,
+        )
+        .await?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -111,7 +171,7 @@ pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitC
         );
         bar
     });
-    let mut client = BatchClient::new(&global.graph(), tokens, config);
+    let mut client = BatchClient::new(&resolved.target.graph, tokens, config);
     if let Some(bar) = bar.clone() {
         client = client.on_progress(move |p| match p {
             Progress::BatchSent { items } => bar.inc_length(*items as u64),
@@ -122,32 +182,59 @@ pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitC
         });
     }
 
-    let mut reader = reader;
+    // The first non-blank line tells JSON lines from a document.
     let mut first = String::new();
-    reader.read_line(&mut first).with_context(|| format!("cannot read {name}"))?;
+    let mut skipped = 0;
+    loop {
+        first.clear();
+        let read = reader
+            .read_line(&mut first)
+            .with_context(|| format!("cannot read {name}"))?;
+        if read == 0 || !first.trim().is_empty() {
+            break;
+        }
+        skipped += 1;
+    }
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut failed = 0usize;
+    let mut header = !args.json;
     let mut print = |id: String, o: Outcome| {
         *counts.entry(o.label()).or_default() += 1;
         if !o.is_success() {
             failed += 1;
         }
         if args.json {
-            println!("{}", outcome_json(&id, &o));
+            outln!("{}", outcome_json(&id, &o));
         } else {
-            println!("{:<24} {:<9} {}", id, o.label(), o.describe());
+            if std::mem::take(&mut header) {
+                outln!("{:<24} {:<9} DETAIL", "ID", "STATUS");
+            }
+            outln!("{:<24} {:<9} {}", id, o.label(), detail(&o));
         }
     };
-    let lab_format = first.trim_start().starts_with('{')
-        && first.contains("\"requests\"")
-        || first.trim() == "{";
     let started = std::time::Instant::now();
-    let (total, calls) = if lab_format {
+    let (total, calls) = if !starts_json_lines(&first) {
         let mut text = first;
         reader
             .read_to_string(&mut text)
             .with_context(|| format!("cannot read {name}"))?;
-        let items: Vec<BatchItem> = parse_items(&text, &name)?;
+        if text.trim().is_empty() {
+            bail!("{name} is empty: give {{\"requests\":[...]}} or one request per line");
+        }
+        // Line numbers of the document count the blank lines skipped.
+        let text = format!("{}{text}", "\n".repeat(skipped));
+        let items = parse_document(&text, &name)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                prepare(&client, &args, item, &format!("{name}: requests[{i}]"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if items.is_empty() {
+            bail!(
+                "{name}: 'requests' is empty: nothing to send (Graph answers 400 to an empty batch)"
+            );
+        }
         let report = client.run(items).await?;
         let calls = report.batch_calls;
         let total = report.outcomes.len();
@@ -157,19 +244,29 @@ pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitC
         (total, calls)
     } else {
         // JSON lines: streamed in windows, so memory stays flat.
-        let first_item = parse_line(&first, &name, 1);
-        let rest = reader.lines().enumerate().filter_map(|(n, line)| match line {
-            Ok(line) => parse_line(&line, &name, n + 2).transpose(),
-            Err(e) => Some(Err(graphlab_batch::BatchError::Input {
-                at: format!("{name}:{}", n + 2),
-                message: e.to_string(),
+        let number = skipped + 1;
+        let lines = std::iter::once(Ok((number, first))).chain(
+            reader.lines().enumerate().map(|(n, line)| line.map(|l| (number + 1 + n, l))),
+        );
+        let items = lines.filter_map(|line| match line {
+            Ok((n, line)) => parse_line(&line, &name, n)
+                .and_then(|item| {
+                    item.map(|item| prepare(&client, &args, item, &format!("{name}:{n}")))
+                        .transpose()
+                })
+                .transpose(),
+            Err(e) => Some(Err(BatchError::Input {
+                at: name.clone(),
+                message: format!("cannot read: {e}"),
             })),
         });
-        let items = first_item.transpose().into_iter().chain(rest);
         client.run_stream(items, 2000, &mut print).await?
     };
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    if total == 0 {
+        bail!("{name} holds no request: nothing to send");
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     eprintln!(

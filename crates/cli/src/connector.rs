@@ -8,6 +8,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use graphlab_connector::{ExportOptions, Profile};
 
+use crate::output::outln;
+
 #[derive(Debug, Subcommand)]
 pub enum ConnectorCommand {
     /// Write the connector package (apiDefinition.swagger.json,
@@ -92,7 +94,7 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         .write_to(&args.out)
         .with_context(|| format!("cannot write the package to {}", args.out.display()))?;
     for path in written {
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     if options.client_id == graphlab_connector::DEFAULT_CLIENT_ID {
         eprintln!(
@@ -107,12 +109,12 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let report = graphlab_connector::validate_path(&args.path, args.certification)
         .with_context(|| format!("cannot validate {}", args.path.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for finding in &report.findings {
-            println!("{finding}");
+            outln!("{finding}");
         }
-        println!(
+        outln!(
             "{}: {} error(s), {} warning(s)",
             args.path.display(),
             report.errors(),

@@ -10,11 +10,10 @@ use std::{
     time::Duration,
 };
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use graphlab_auth::{
-    AuthClient, Authority, Secret, SilentTokenProvider, StaticToken, TokenCache,
-    TokenProvider,
+    AuthClient, Authority, Secret, SilentTokenProvider, TokenProvider, microsoft,
 };
 use graphlab_flow::{
     Engine, RunOptions,
@@ -24,9 +23,10 @@ use graphlab_flow::{
     expr::Template,
     history::History,
 };
+use graphlab_lab::{LabConfig, SECRET_FILE};
 use serde_json::Value;
 
-use crate::{account, options::Global};
+use crate::options::Global;
 
 #[derive(Debug, Subcommand)]
 pub enum FlowCommand {
@@ -160,10 +160,11 @@ async fn run_flow(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
         options.parameters = parameter_values(&read_json(path)?)
             .with_context(|| format!("{}: not a parameters file", path.display()))?;
     }
-    let mut engine = Engine::new(global.graph());
+    let resolved = global.announce(None)?;
+    let mut engine = Engine::new(&resolved.target.graph);
     engine.clock = Arc::new(SystemClock::scaled(args.time_scale));
     engine.connectors = connectors(global, &args.connectors)?;
-    engine.token = Some(tokens(global, args.access_token.as_deref()).await?);
+    engine.token = Some(tokens(global, &resolved, args.access_token.as_deref()).await?);
     let quiet = args.json;
     engine.observer = Some(Arc::new(move |event: &Event| {
         if quiet {
@@ -190,7 +191,11 @@ async fn run_flow(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
     }));
     if !args.json {
         println!("{}: {} '{}'", args.file.display(), workflow.shape, workflow.name);
-        println!("target: {} (time scale {})", global.graph(), args.time_scale.max(1.0));
+        println!(
+            "target: {} (time scale {})",
+            resolved.target.graph,
+            args.time_scale.max(1.0)
+        );
     }
     let run = engine.run(&workflow, options).await?;
     let mut history = History::open(&global.lab_dir)?;
@@ -255,68 +260,37 @@ fn connectors(global: &Global, given: &[String]) -> anyhow::Result<Connectors> {
     Ok(out)
 }
 
-/// The lab's `lab.toml`, as far as the connection needs it.
-#[derive(Debug, serde::Deserialize)]
-struct LabToml {
-    target: Option<LabTarget>,
-    app: Option<LabApp>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct LabTarget {
-    authority: String,
-    tenant: String,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct LabApp {
-    client_id: String,
-}
-
 /// The connection's token: `--access-token`, else the lab's cached
-/// connection (step 4: the lab app, its secret, its cached account), else
-/// the account `graphlab login` cached.
+/// connection (step 4: the lab app of `lab.toml`, its secret, its cached
+/// account), else the account `graphlab login` cached.
 async fn tokens(
     global: &Global,
+    resolved: &graphlab_lab::Resolved,
     token: Option<&str>,
 ) -> anyhow::Result<Arc<dyn TokenProvider>> {
-    if let Some(token) = token {
-        return Ok(Arc::new(StaticToken(Secret::new(token))));
-    }
-    let cache = || TokenCache::file(global.lab_dir.join(account::CACHE_FILE));
-    let lab = std::fs::read_to_string(global.lab_dir.join("lab.toml"))
-        .ok()
-        .and_then(|t| toml::from_str::<LabToml>(&t).ok());
-    if let Some(LabToml { target: Some(target), app: Some(app) }) = lab {
-        let secret = std::fs::read_to_string(global.lab_dir.join("app-secret")).ok();
-        if let Some(secret) = secret.filter(|s| !s.trim().is_empty()) {
-            let client = AuthClient::new(
-                Authority::new(&target.authority, &target.tenant)?,
-                &app.client_id,
-                cache(),
-            )
+    if token.is_none()
+        && let Some(app) = LabConfig::load(&global.lab_dir)?.app
+        && let Ok(secret) = std::fs::read_to_string(global.lab_dir.join(SECRET_FILE))
+        && !secret.trim().is_empty()
+    {
+        let authority =
+            Authority::new(&resolved.target.authority, &resolved.target.tenant)?;
+        let client = AuthClient::new(authority, &app.client_id, global.cache())
             .with_secret(Secret::new(secret.trim()));
-            if let Some(account) = client.accounts().await?.into_iter().next() {
-                return Ok(Arc::new(SilentTokenProvider {
-                    client,
-                    account,
-                    scopes: vec!["User.Read".into(), "Group.ReadWrite.All".into()],
-                }));
-            }
+        if let Some(account) = client.accounts().await?.into_iter().next() {
+            return Ok(Arc::new(SilentTokenProvider {
+                client,
+                account,
+                scopes: vec!["User.Read".into(), "Group.ReadWrite.All".into()],
+            }));
         }
     }
-    let client = AuthClient::new(
-        Authority::new(&global.authority(), "organizations")?,
-        graphlab_tenant::seed::GRAPH_CLI_APP_ID,
-        cache(),
-    );
-    let Some(account) = client.accounts().await?.into_iter().next() else {
-        bail!(
+    global.tokens(resolved, token, microsoft::GRAPH_CLI_CLIENT_ID, None, &[]).await.map_err(|e| {
+        e.context(
             "no connection: authorize the connector (step04-authorize-connector), sign in \
-             (graphlab login), or give --access-token / GRAPHLAB_ACCESS_TOKEN"
-        );
-    };
-    Ok(Arc::new(SilentTokenProvider { client, account, scopes: Vec::new() }))
+             (graphlab login), or give --access-token / GRAPHLAB_ACCESS_TOKEN",
+        )
+    })
 }
 
 fn runs(global: &Global, args: &RunsArgs) -> anyhow::Result<ExitCode> {

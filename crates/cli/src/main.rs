@@ -12,6 +12,7 @@ mod connector;
 mod flow;
 mod graph;
 mod options;
+mod output;
 mod tenant;
 mod trust;
 
@@ -101,15 +102,14 @@ fn main() -> ExitCode {
             Command::Whoami => account::whoami(&cli.global).await,
             Command::Token(args) => account::token(&cli.global, args).await,
             Command::Endpoints => {
-                cli.global.print_endpoints();
-                Ok(ExitCode::SUCCESS)
+                cli.global.print_endpoints().map(|()| ExitCode::SUCCESS)
             }
         }
     });
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("graphlab: {err:#}");
+            eprintln!("graphlab: {}", graphlab_lab::cause_line(&*err));
             ExitCode::FAILURE
         }
     }

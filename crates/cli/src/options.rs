@@ -1,27 +1,26 @@
-//! Options every `graphlab` subcommand shares, and how endpoints resolve.
+//! Options every `graphlab` subcommand shares, and how the target resolves:
+//! the rule of `graphlab-lab`, the same as the lab steps' (flags, then
+//! `GRAPHLAB_*` variables, then `.lab/lab.toml`, then the embedded tenant).
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
+use anyhow::bail;
 use clap::Args;
+use graphlab_auth::{
+    AuthClient, Authority, Secret, SilentTokenProvider, StaticToken, TokenCache,
+    TokenProvider,
+};
+use graphlab_lab::{CACHE_FILE, CONFIG_FILE, LabConfig, Resolved, TargetArgs};
 
-/// The real identity platform.
-pub const REAL_AUTHORITY: &str = "https://login.microsoftonline.com";
-/// The real Microsoft Graph.
-pub const REAL_GRAPH: &str = "https://graph.microsoft.com";
+use crate::output::outln;
 
 /// Where the tenant is, and where the lab keeps its files.
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// The emulator's base URL, used for both identity and Graph. Without it
-    /// (and without the finer overrides) the real endpoints are used.
-    #[arg(long, env = "GRAPHLAB_TENANT_URL", global = true, value_name = "URL")]
-    pub tenant_url: Option<String>,
-    /// Identity-platform base URL (overrides --tenant-url for sign-in).
-    #[arg(long, env = "GRAPHLAB_AUTHORITY_URL", global = true, value_name = "URL")]
-    pub authority_url: Option<String>,
-    /// Microsoft Graph base URL (overrides --tenant-url for Graph calls).
-    #[arg(long, env = "GRAPHLAB_GRAPH_URL", global = true, value_name = "URL")]
-    pub graph_url: Option<String>,
+    /// Where the tenant is (default: as the lab's lab.toml says, else the
+    /// embedded tenant on 127.0.0.1:5580).
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Directory for the lab's config, caches and emulator state.
     #[arg(
         long,
@@ -34,78 +33,84 @@ pub struct Global {
 }
 
 impl Global {
-    /// The identity-platform base URL, without a trailing slash.
-    pub fn authority(&self) -> String {
-        pick(&self.authority_url, &self.tenant_url, REAL_AUTHORITY)
+    /// The target, resolved as the lab steps resolve it; `tenant` is a
+    /// command's own `--tenant`, if it has one.
+    pub fn resolve(&self, tenant: Option<&str>) -> anyhow::Result<Resolved> {
+        let config = LabConfig::load(&self.lab_dir)?;
+        Ok(graphlab_lab::resolve(
+            &self.target,
+            tenant,
+            &config,
+            &self.lab_dir.join(CONFIG_FILE),
+            &graphlab_lab::process_env,
+        ))
     }
 
-    /// The Graph base URL, without a trailing slash.
-    pub fn graph(&self) -> String {
-        pick(&self.graph_url, &self.tenant_url, REAL_GRAPH)
+    /// Resolves the target and says on stderr which it is (stdout stays the
+    /// command's own output).
+    pub fn announce(&self, tenant: Option<&str>) -> anyhow::Result<Resolved> {
+        let resolved = self.resolve(tenant)?;
+        eprintln!("graphlab: target: {}", resolved.describe());
+        Ok(resolved)
     }
 
-    /// Whether any endpoint points somewhere other than Microsoft's services.
-    pub fn is_emulated(&self) -> bool {
-        self.authority() != REAL_AUTHORITY || self.graph() != REAL_GRAPH
+    /// The lab's token cache.
+    pub fn cache(&self) -> TokenCache {
+        TokenCache::file(self.lab_dir.join(CACHE_FILE))
+    }
+
+    /// A client of the resolved identity platform.
+    pub fn auth_client(
+        &self,
+        resolved: &Resolved,
+        client_id: &str,
+    ) -> anyhow::Result<AuthClient> {
+        let authority =
+            Authority::new(&resolved.target.authority, &resolved.target.tenant)?;
+        Ok(AuthClient::new(authority, client_id, self.cache()))
+    }
+
+    /// Tokens for Graph calls: `access_token` if given, else the account
+    /// `client_id` signed in (`account`, or the only one), served silently
+    /// with `scopes` (none: any token cached for the account).
+    pub async fn tokens(
+        &self,
+        resolved: &Resolved,
+        access_token: Option<&str>,
+        client_id: &str,
+        account: Option<&str>,
+        scopes: &[String],
+    ) -> anyhow::Result<Arc<dyn TokenProvider>> {
+        if let Some(token) = access_token {
+            return Ok(Arc::new(StaticToken(Secret::new(token))));
+        }
+        let client = self.auth_client(resolved, client_id)?;
+        let accounts = client.signed_in_accounts().await?;
+        if accounts.is_empty() {
+            bail!(
+                "no account is signed in at {} ({}): run `graphlab login`, or pass --access-token",
+                resolved.target.authority,
+                resolved.source
+            );
+        }
+        let account = graphlab_lab::choose_account(accounts, account)?;
+        Ok(Arc::new(SilentTokenProvider { client, account, scopes: scopes.to_vec() }))
     }
 
     /// Prints the resolved endpoints (`graphlab endpoints`).
-    pub fn print_endpoints(&self) {
-        let target = if self.is_emulated() {
+    pub fn print_endpoints(&self) -> anyhow::Result<()> {
+        let resolved = self.resolve(None)?;
+        let kind = if resolved.is_emulated() {
             "emulated or custom"
         } else {
             "real Microsoft cloud"
         };
-        println!("target:    {target}");
-        println!("authority: {}", self.authority());
-        println!("graph:     {}", self.graph());
-        println!("lab dir:   {}", self.lab_dir.display());
-    }
-}
-
-fn pick(specific: &Option<String>, tenant: &Option<String>, real: &str) -> String {
-    specific
-        .as_deref()
-        .or(tenant.as_deref())
-        .unwrap_or(real)
-        .trim_end_matches('/')
-        .to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn global(
-        tenant: Option<&str>,
-        authority: Option<&str>,
-        graph: Option<&str>,
-    ) -> Global {
-        Global {
-            tenant_url: tenant.map(str::to_owned),
-            authority_url: authority.map(str::to_owned),
-            graph_url: graph.map(str::to_owned),
-            lab_dir: ".lab".into(),
-        }
-    }
-
-    #[test]
-    fn real_endpoints_by_default() {
-        let g = global(None, None, None);
-        assert_eq!(g.authority(), REAL_AUTHORITY);
-        assert_eq!(g.graph(), REAL_GRAPH);
-        assert!(!g.is_emulated());
-    }
-
-    #[test]
-    fn tenant_url_serves_both_and_finer_overrides_win() {
-        let g = global(Some("http://127.0.0.1:5580/"), None, None);
-        assert_eq!(g.authority(), "http://127.0.0.1:5580");
-        assert_eq!(g.graph(), "http://127.0.0.1:5580");
-        let g =
-            global(Some("http://127.0.0.1:5580"), Some("https://login.example"), None);
-        assert_eq!(g.authority(), "https://login.example");
-        assert_eq!(g.graph(), "http://127.0.0.1:5580");
-        assert!(g.is_emulated());
+        outln!("target:    {kind}");
+        outln!("authority: {}", resolved.target.authority);
+        outln!("graph:     {}", resolved.target.graph);
+        outln!("tenant:    {}", resolved.target.tenant);
+        outln!("source:    {}", resolved.source);
+        outln!("lab dir:   {}", self.lab_dir.display());
+        Ok(())
     }
 }

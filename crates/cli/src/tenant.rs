@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// network can then reach the tenant, over TLS only.
     #[arg(long)]
     allow_remote: bool,
+    /// Loopback port to listen on: `--addr 127.0.0.1:PORT`, as `cargo xtask
+    /// tenant start --port` takes it.
+    #[arg(long, conflicts_with = "addr")]
+    port: Option<u16>,
     /// State directory (default: <lab-dir>/tenant).
     #[arg(long, conflicts_with = "in_memory", value_name = "DIR")]
     state: Option<PathBuf>,
@@ -96,7 +100,10 @@ fn read_chaos(path: &Path) -> anyhow::Result<ChaosConfig> {
         .with_context(|| format!("chaos file {}", path.display()))
 }
 
-async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
+async fn serve(global: &Global, mut args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(port) = args.port {
+        args.addr = SocketAddr::from(([127, 0, 0, 1], port));
+    }
     if !(0.0..=3600.0).contains(&args.replication_delay) {
         bail!("--replication-delay must be between 0 and 3600 seconds");
     }
@@ -247,17 +254,16 @@ impl Signals {
 }
 
 async fn status(global: &Global) -> anyhow::Result<ExitCode> {
-    let Some(url) = &global.tenant_url else {
-        bail!("no emulator to ask: pass --tenant-url or set GRAPHLAB_TENANT_URL");
-    };
-    let health = format!("{}/_graphlab/health", url.trim_end_matches('/'));
+    let resolved = global.resolve(None)?;
+    let url = &resolved.target.graph;
+    let health = format!("{url}/_graphlab/health");
     let answer = crate::trust::client()?
         .get(&health)
         .timeout(Duration::from_secs(5))
         .send()
         .await
         .map_err(|e| crate::trust::explain(&e))
-        .with_context(|| format!("no answer from {health}"))?;
+        .with_context(|| format!("no tenant answers at {url} ({})", resolved.source))?;
     let status = answer.status();
     let body: serde_json::Value = answer.json().await.unwrap_or_default();
     if !status.is_success() || body["status"] != "ok" {

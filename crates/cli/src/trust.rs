@@ -30,7 +30,8 @@ pub fn install(global: &Global, args: &TrustArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.ca_cert {
         trust.add_pem_file(path).context("--ca-cert (or GRAPHLAB_CA_CERT)")?;
     }
-    if global.is_emulated() {
+    // A lab.toml that cannot be read is reported by the command itself.
+    if global.resolve(None).is_ok_and(|r| r.is_emulated()) {
         trust = trust.with_lab_emulator(&global.lab_dir);
     }
     trust.install();

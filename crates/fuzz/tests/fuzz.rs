@@ -376,7 +376,12 @@ fn lab_files_and_json_lines() {
         let text = String::from_utf8_lossy(input);
         if let Ok(items) = graphlab_batch::parse_items(&text, "f.json") {
             // What was read must pass the checks or be refused, never panic.
-            let _ = graphlab_batch::plan::check(items, "v1.0", &["graph.microsoft.com"]);
+            let _ = graphlab_batch::plan::check(
+                items,
+                "v1.0",
+                &["graph.microsoft.com"],
+                false,
+            );
         }
         for (n, line) in text.lines().enumerate() {
             let _ = graphlab_batch::parse_line(line, "f.jsonl", n + 1);

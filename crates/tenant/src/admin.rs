@@ -2,7 +2,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /_graphlab/health` | `{"status":"ok","tenantId":...}` |
+//! | `GET /_graphlab/health` | `{"status":"ok","tenantId":...,"unattended":USER or null}` |
 //! | `GET /_graphlab/stats`, `DELETE /_graphlab/stats` | counters; reset |
 //! | `GET /_graphlab/chaos`, `PUT /_graphlab/chaos`, `DELETE /_graphlab/chaos` | fault injection |
 //! | `GET /_graphlab/keys` | the token-signing key as a JWKS |
@@ -83,6 +83,10 @@ async fn health(State(tenant): State<Tenant>) -> Json<Value> {
         "tenantId": tenant.tenant_id(),
         "domain": seed::TENANT_DOMAIN,
         "version": env!("CARGO_PKG_VERSION"),
+        // Who signs in with no page (`--unattended`), or null when the
+        // sign-in and consent pages wait for someone: tools that sign in on
+        // their own (`cargo xtask setup-lab`) check it instead of waiting.
+        "unattended": tenant.0.identity.unattended,
     }))
 }
 

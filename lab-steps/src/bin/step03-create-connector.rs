@@ -83,7 +83,7 @@ async fn step(args: Args) -> anyhow::Result<()> {
             report.warnings()
         ));
         for finding in &report.findings {
-            lab.say(format!("  {} {}: {}", finding.severity, finding.rule, finding.path));
+            lab.say(format!("  {finding}"));
         }
         anyhow::ensure!(report.is_ok(), "package '{name}' is not valid:\n{report}");
         validation.push(json!({ "package": name, "dir": dir, "report": report }));

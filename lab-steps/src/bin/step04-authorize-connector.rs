@@ -48,7 +48,15 @@ async fn step(args: Args) -> anyhow::Result<()> {
 
     // ANCHOR: show
     let account = result.account.as_ref().map_or("?", |a| a.username.as_str());
-    let mut scopes = result.scopes.clone();
+    // The cache keeps scopes in lower case; show the permissions' own names.
+    let mut scopes: Vec<String> = result
+        .scopes
+        .iter()
+        .map(|s| match CONNECTOR_SCOPES.iter().find(|c| c.eq_ignore_ascii_case(s)) {
+            Some(name) => (*name).to_owned(),
+            None => s.clone(),
+        })
+        .collect();
     scopes.sort();
     if created {
         lab.say("Created the connection (consented for the organisation)");

@@ -14,7 +14,7 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, bail, ensure};
 use clap::Parser;
 use graphlab_auth::{StaticToken, TokenProvider};
 use graphlab_batch::{BatchItem, Outcome, Version};
@@ -74,7 +74,9 @@ async fn step(args: Args) -> anyhow::Result<()> {
         lab.say(format!("  id {id}: {status} {detail}"));
         parallel.push(json!({ "id": id, "status": outcome.status() }));
     }
-    ensure!(report.all_succeeded(), "a sample GET failed: {:?}", report.summary());
+    if let Some(failure) = lab_steps::first_failure(&report) {
+        bail!("a sample GET failed: {failure}");
+    }
     // ANCHOR_END: parallel
 
     // ANCHOR: versions

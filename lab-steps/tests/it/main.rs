@@ -53,6 +53,30 @@ async fn step(name: &str, url: &str, dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Runs a step whose reader has gone before it writes anything.
+async fn step_with_stdout_closed(name: &str, url: &str, dir: &Path) -> Run {
+    assert_eq!(name, "step05-explore-batch");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_step05-explore-batch"));
+    command
+        .current_dir(dir)
+        .env("GRAPHLAB_TENANT_URL", url)
+        .env("GRAPHLAB_LAB_DIR", dir.join(".lab"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().unwrap();
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -119,6 +143,8 @@ async fn the_lab_from_registration_to_channels() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&secret_file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        let mode = std::fs::metadata(lab_dir(dir)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "the lab directory a step makes is owner-only");
     }
     let again = step("step02-register-app", &url, dir, &["--json"]).await.json();
     assert_eq!(again["changed"], false, "the second run changes nothing");
@@ -163,6 +189,15 @@ async fn the_lab_from_registration_to_channels() {
     );
     let again = step("step03-create-connector", &url, dir, &["--json"]).await.json();
     assert_eq!(again["changed"], false);
+    // Each finding explained, as `graphlab connector validate` does.
+    let readable = step("step03-create-connector", &url, dir, &[]).await;
+    assert!(
+        readable.stdout.contains(
+            "warning[cert.title-words] apiDefinition.swagger.json $.info.title: the title"
+        ),
+        "{}",
+        readable.stdout
+    );
     let own = step(
         "step03-create-connector",
         &url,
@@ -197,6 +232,7 @@ async fn the_lab_from_registration_to_channels() {
     let before = tenant.stats().token_requests;
     let again = step("step04-authorize-connector", &url, dir, &["--json"]).await.json();
     assert_eq!(again["changed"], false);
+    assert_eq!(again["scopes"], authorized["scopes"], "the scopes' own case on a rerun");
     assert_eq!(tenant.stats().token_requests, before, "silent: served from the cache");
 
     // Step 5: three 200s, more properties on beta, OneNote's 403 / 40004.
@@ -229,19 +265,34 @@ async fn the_lab_from_registration_to_channels() {
     assert_eq!(group["groupTypes"][0], "Unified");
     assert!(tenant.objects("teams").iter().any(|t| t["id"] == group_id));
 
+    // A reader that goes at once (`| head -0`) ends step 5 quietly.
+    let closed = step_with_stdout_closed("step05-explore-batch", &url, dir).await;
+    assert_eq!(closed.code, 0, "{}", closed.stderr);
+    assert!(!closed.stderr.contains("panicked"), "{}", closed.stderr);
+
     // Step 7: the extended flow, with a new name: a group, its team and the
-    // three channels; then team and channels in one batch.
-    let run = step(
-        "step07-use-batch",
-        &url,
-        dir,
-        &["--json", "--name", "LabTeam", "--time-scale", "30"],
-    )
-    .await;
+    // three channels; then team and channels in one batch, the team's PUT
+    // sent again while the new group replicates (1 s here).
+    let run =
+        step("step07-use-batch", &url, dir, &["--name", "LabTeam", "--time-scale", "30"])
+            .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
     printed += &run.stdout;
-    let batch = run.json();
-    assert_eq!(batch["channelsCreated"], 3);
-    assert_eq!(batch["variant"]["created"], 4);
+    assert!(
+        run.stdout.contains(
+            "Batch_POST-channels  Succeeded  $batch 200; item 1: 201, 2: 201, 3: 201"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Sent 4 item(s) by $batch, sending team again until the new group had replicated"),
+        "the output says what happened, not a count that depends on timing: {}",
+        run.stdout
+    );
+    let batch = step("step07-use-batch", &url, dir, &["--json", "--name", "LabTeam"])
+        .await
+        .json();
     let flow_team = batch["teamId"].as_str().unwrap().to_owned();
     assert_ne!(flow_team, group_id, "step 7's flow runs with a new name");
     let flows = tenant.objects("groups");
@@ -260,12 +311,34 @@ async fn the_lab_from_registration_to_channels() {
             );
         }
     }
-    let again =
-        step("step07-use-batch", &url, dir, &["--json", "--name", "LabTeam"]).await;
-    assert_eq!(again.json()["changed"], false);
+    assert_eq!(batch["changed"], false);
 
     assert!(!printed.contains(secret.trim()), "the client secret is never printed");
     running.shutdown().await;
+
+    // The tenant stopped: the address, the cause and what to do, once.
+    let stopped = step("step05-explore-batch", &url, dir, &[]).await;
+    assert_eq!(stopped.code, 1);
+    assert!(
+        stopped.stderr.contains(&format!("cannot reach {url}/v1.0/$batch")),
+        "{}",
+        stopped.stderr
+    );
+    assert!(stopped.stderr.contains("cargo xtask tenant start"), "{}", stopped.stderr);
+    assert!(!stopped.stderr.contains("[("), "no Debug list: {}", stopped.stderr);
+    assert_eq!(
+        stopped.stderr.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{}",
+        stopped.stderr
+    );
+    assert!(
+        stopped.stderr.starts_with(&format!(
+            "target: emulated tenant at {url} (from GRAPHLAB_TENANT_URL)"
+        )),
+        "the step says which tenant: {}",
+        stopped.stderr
+    );
 }
 
 #[tokio::test]

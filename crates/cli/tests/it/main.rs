@@ -2,6 +2,7 @@
 
 mod exposure;
 mod storm;
+mod trainee;
 mod trust;
 
 use std::{
