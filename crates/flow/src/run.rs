@@ -218,13 +218,7 @@ fn redact_at(value: &mut Value, depth: usize) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                let lower = key.to_ascii_lowercase();
-                if SECRET_HEADERS.contains(&lower.as_str())
-                    || lower == "authentication"
-                    || lower == "access_token"
-                    || lower == "refresh_token"
-                    || lower == "client_secret"
-                {
+                if is_secret_key(key) {
                     *v = Value::String(HIDDEN.to_owned());
                 } else {
                     redact_at(v, depth + 1);
@@ -237,19 +231,34 @@ fn redact_at(value: &mut Value, depth: usize) {
     }
 }
 
+/// A key whose value is hidden, whatever its case (compared in place: the
+/// run history redacts every key of every value it keeps).
+fn is_secret_key(key: &str) -> bool {
+    SECRET_HEADERS
+        .iter()
+        .chain(&["authentication", "access_token", "refresh_token", "client_secret"])
+        .any(|k| k.eq_ignore_ascii_case(key))
+}
+
 /// `Bearer ...`, or a JWT (three base64url parts, the first a JSON header).
 fn looks_like_token(s: &str) -> bool {
     let t = s.trim();
-    if t.len() > 7 && t[..7].eq_ignore_ascii_case("bearer ") {
+    if t.len() > 7 && t.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
         return true;
     }
-    let parts: Vec<&str> = t.split('.').collect();
-    parts.len() == 3
-        && parts[0].starts_with("eyJ")
-        && parts.iter().all(|p| {
-            p.len() >= 8
-                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    if !t.starts_with("eyJ") {
+        return false;
+    }
+    let mut parts = 0;
+    for p in t.split('.') {
+        parts += 1;
+        let base64url =
+            p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if parts > 3 || p.len() < 8 || !base64url {
+            return false;
+        }
+    }
+    parts == 3
 }
 
 #[cfg(test)]
@@ -280,7 +289,12 @@ mod tests {
             type_name: "Http".into(),
             status: Status::Failed,
             error: Some(json!({"code": "Oops", "message": "m"})),
-            attempts: vec![Attempt { start: t, end: t, status_code: Some(429), error: None }],
+            attempts: vec![Attempt {
+                start: t,
+                end: t,
+                status_code: Some(429),
+                error: None,
+            }],
             actions: BTreeMap::from([("Inner".to_owned(), leaf.clone())]),
             repetitions: vec![
                 Repetition {
@@ -346,5 +360,25 @@ mod tests {
         assert_eq!(v["authentication"], HIDDEN);
         assert_eq!(v["body"][0], HIDDEN);
         assert_eq!(v["body"][1], "plain");
+    }
+
+    /// Keys in any case; no panic on text whose 7th byte is inside a
+    /// character; a JWT needs exactly three parts.
+    #[test]
+    fn redaction_ignores_case_and_reads_any_text() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlc2ln";
+        let mut v = json!({
+            "ACCESS_TOKEN": "a", "Set-Cookie": "b", "Client_Secret": "c",
+            "text": ["abcdef\u{65e5}\u{672c}", "BEARER xyz", format!("{jwt}.more"),
+                "eyJ.short.x"],
+        });
+        redact(&mut v);
+        assert_eq!(v["ACCESS_TOKEN"], HIDDEN);
+        assert_eq!(v["Set-Cookie"], HIDDEN);
+        assert_eq!(v["Client_Secret"], HIDDEN);
+        assert_eq!(v["text"][0], "abcdef\u{65e5}\u{672c}");
+        assert_eq!(v["text"][1], HIDDEN);
+        assert_eq!(v["text"][2], format!("{jwt}.more"));
+        assert_eq!(v["text"][3], "eyJ.short.x");
     }
 }
