@@ -6,7 +6,8 @@
 //! - `lab reset`: stop the tenant and delete `.lab/`; `lab outputs [--check]`:
 //!   the steps' outputs shown in the book.
 //! - `tenant start|stop|status`: manage that background tenant.
-//! - `bench tenant`: the emulator's load benchmark (release build).
+//! - `bench tenant`: the emulator's load benchmark (release build); `bench
+//!   batch`: the batch client's; `bench flow`: the flow engine's.
 //! - `tidy`: checks the codebase itself (also run by `cargo test`).
 //! - `msal-check`: MSAL for Python signs in to the emulator over HTTPS.
 //! - `docs`: the book, English and French (`--check`, `--update-po`,
@@ -83,6 +84,9 @@ enum BenchTarget {
     Tenant,
     /// The batch client: 10,000 GETs batched vs one by one, 100,000 streamed.
     Batch,
+    /// The flow engine: a 10,000-item Foreach with its run history, the
+    /// lab's expressions, the lab's flow against the emulator.
+    Flow,
 }
 
 fn main() -> ExitCode {
@@ -91,11 +95,12 @@ fn main() -> ExitCode {
         Task::SetupLab(options) => lab::setup_lab(&options),
         Task::Lab { action } => lab::run(action),
         Task::Tenant { action } => tenant::run(action),
-        Task::Bench { target: BenchTarget::Tenant, instructions: true } => {
-            Err(anyhow::anyhow!(
-                "--instructions counts the batch client's: use `bench batch`"
-            ))
-        }
+        Task::Bench {
+            target: BenchTarget::Tenant | BenchTarget::Flow,
+            instructions: true,
+        } => Err(anyhow::anyhow!(
+            "--instructions counts the batch client's: use `bench batch`"
+        )),
         Task::Bench { target: BenchTarget::Tenant, .. } => {
             run_command(cargo_command().args([
                 "bench",
@@ -108,6 +113,16 @@ fn main() -> ExitCode {
         }
         Task::Bench { target: BenchTarget::Batch, instructions } => {
             bench_batch(instructions)
+        }
+        Task::Bench { target: BenchTarget::Flow, .. } => {
+            run_command(cargo_command().args([
+                "bench",
+                "--quiet",
+                "-p",
+                "graphlab-flow",
+                "--bench",
+                "engine",
+            ]))
         }
         Task::MsalCheck => tenant::msal_check(),
         Task::Fuzz { secs, target } => fuzz(secs, target.as_deref()),

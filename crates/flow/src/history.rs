@@ -101,7 +101,7 @@ impl History {
 
     /// Saves a run (in one transaction).
     pub fn save(&mut self, run: &Run) -> Result<(), HistoryError> {
-        let document = run.to_json().to_string();
+        let document = run.to_json_string();
         let path = self.path.clone();
         let sql = |source| HistoryError::Sqlite { path: path.clone(), source };
         let tx = self.db.transaction().map_err(sql)?;

@@ -286,10 +286,12 @@ fn run_action<'a>(
 ) -> BoxFuture<'a, (&'a str, ActionRecord)> {
     Box::pin(async move {
         let path = format!("{prefix}{}", action.name);
-        ctx.emit(Event::Started {
-            path: path.clone(),
-            type_name: action.type_name.clone(),
-        });
+        if ctx.engine.observer.is_some() {
+            ctx.emit(Event::Started {
+                path: path.clone(),
+                type_name: action.type_name.clone(),
+            });
+        }
         let start = now(ctx);
         let deadline = action.timeout.map(|t| start + t);
         let view = View { ctx, frame };

@@ -37,6 +37,21 @@ fn field(v: &Value, name: &str) -> Value {
     }
 }
 
+/// `v.name` moved out of `v`, found as [`field`] finds it (exact name first,
+/// then without regard to case), without copying the rest of `v`: a
+/// result's `outputs` next to large `inputs`, say.
+fn take_field(v: Value, name: &str) -> Value {
+    let Value::Object(mut o) = v else { return Value::Null };
+    if let Some(found) = o.remove(name) {
+        return found;
+    }
+    let key = o
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(name) || k.to_lowercase() == name.to_lowercase())
+        .cloned();
+    key.and_then(|k| o.remove(&k)).unwrap_or(Value::Null)
+}
+
 fn the_trigger(c: &Call) -> Result<Value, ExprError> {
     c.scope
         .trigger()
@@ -48,11 +63,11 @@ fn trigger(c: &mut Call) -> Result<Value, ExprError> {
 }
 
 fn trigger_outputs(c: &mut Call) -> Result<Value, ExprError> {
-    Ok(field(&the_trigger(c)?, "outputs"))
+    Ok(take_field(the_trigger(c)?, "outputs"))
 }
 
 fn trigger_body(c: &mut Call) -> Result<Value, ExprError> {
-    Ok(field(&field(&the_trigger(c)?, "outputs"), "body"))
+    Ok(take_field(take_field(the_trigger(c)?, "outputs"), "body"))
 }
 
 fn the_action(c: &Call, i: usize) -> Result<Value, ExprError> {
@@ -82,11 +97,11 @@ fn actions(c: &mut Call) -> Result<Value, ExprError> {
 }
 
 fn body(c: &mut Call) -> Result<Value, ExprError> {
-    Ok(field(&field(&the_action(c, 0)?, "outputs"), "body"))
+    Ok(take_field(take_field(the_action(c, 0)?, "outputs"), "body"))
 }
 
 fn outputs(c: &mut Call) -> Result<Value, ExprError> {
-    Ok(field(&the_action(c, 0)?, "outputs"))
+    Ok(take_field(the_action(c, 0)?, "outputs"))
 }
 
 /// The values of `key` in a form-data or form-encoded body: a
