@@ -1,7 +1,15 @@
 //! The run history, like Logic Apps' "Runs history": every run kept in a
 //! SQLite database in the lab directory (`flow-runs.db`), one row per run
 //! (its whole document, already redacted: no `Authorization` header, token
-//! or secure input ever reaches it) and one row per action and iteration.
+//! or secure input ever reaches it) and one row per action and iteration
+//! in `run_actions`, for queries: the run's row id and the action's order
+//! in the run as its key, its path (`Loop[3]/Compose`), type, status,
+//! start and end (Unix milliseconds) and number of attempts.
+//!
+//! Schema version 2 (`PRAGMA user_version`); version 1's `actions` table,
+//! keyed by text, was slow to fill for a 10,000-iteration run and is
+//! dropped when an older database is opened (the run documents keep
+//! everything it held).
 
 use std::{
     collections::BTreeMap,
@@ -83,13 +91,18 @@ impl History {
         let _ = fresh;
         db.execute_batch(
             "PRAGMA journal_mode = WAL;
+             BEGIN;
              CREATE TABLE IF NOT EXISTS runs (
                  id TEXT PRIMARY KEY, workflow TEXT NOT NULL, status TEXT NOT NULL,
                  start TEXT NOT NULL, end TEXT NOT NULL, document TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS actions (
-                 run_id TEXT NOT NULL, path TEXT NOT NULL, type TEXT NOT NULL,
-                 status TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
-                 attempts INTEGER NOT NULL, PRIMARY KEY (run_id, path));",
+             DROP TABLE IF EXISTS actions;
+             CREATE TABLE IF NOT EXISTS run_actions (
+                 run INTEGER NOT NULL, seq INTEGER NOT NULL, path TEXT NOT NULL,
+                 type TEXT NOT NULL, status TEXT NOT NULL, start_ms INTEGER NOT NULL,
+                 end_ms INTEGER NOT NULL, attempts INTEGER NOT NULL,
+                 PRIMARY KEY (run, seq)) WITHOUT ROWID;
+             PRAGMA user_version = 2;
+             COMMIT;",
         )
         .map_err(sql)?;
         Ok(History { path, db })
@@ -99,47 +112,48 @@ impl History {
         HistoryError::Sqlite { path: self.path.clone(), source }
     }
 
-    /// Saves a run (in one transaction).
+    /// Saves a run (in one transaction); saving a run with the same id
+    /// again replaces it.
     pub fn save(&mut self, run: &Run) -> Result<(), HistoryError> {
         let document = run.to_json_string();
         let path = self.path.clone();
         let sql = |source| HistoryError::Sqlite { path: path.clone(), source };
         let tx = self.db.transaction().map_err(sql)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO runs (id, workflow, status, start, end, document)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                run.id,
-                run.workflow,
-                run.status.as_str(),
-                timestamp(run.start),
-                timestamp(run.end),
-                document
-            ],
-        )
-        .map_err(sql)?;
+        let key: i64 = tx
+            .query_row(
+                "INSERT INTO runs (id, workflow, status, start, end, document)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET workflow = excluded.workflow,
+                     status = excluded.status, start = excluded.start,
+                     end = excluded.end, document = excluded.document
+                 RETURNING rowid",
+                params![
+                    run.id,
+                    run.workflow,
+                    run.status.as_str(),
+                    timestamp(run.start),
+                    timestamp(run.end),
+                    document
+                ],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
+        tx.execute("DELETE FROM run_actions WHERE run = ?1", params![key])
+            .map_err(sql)?;
         {
-            let mut insert = tx
-                .prepare(
-                    "INSERT OR REPLACE INTO actions (run_id, path, type, status, start, end, attempts)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .map_err(sql)?;
-            let mut rows = Vec::new();
-            flatten("", &run.actions, &mut rows);
-            for (p, r) in rows {
-                insert
-                    .execute(params![
-                        run.id,
-                        p,
-                        r.type_name,
-                        r.status.as_str(),
-                        timestamp(r.start),
-                        timestamp(r.end),
-                        r.attempts.len() as i64
-                    ])
-                    .map_err(sql)?;
-            }
+            let mut rows = Rows {
+                run: key,
+                seq: 0,
+                path: String::new(),
+                insert: tx
+                    .prepare(
+                        "INSERT INTO run_actions
+                         (run, seq, path, type, status, start_ms, end_ms, attempts)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )
+                    .map_err(sql)?,
+            };
+            rows.add(&run.actions).map_err(sql)?;
         }
         tx.commit().map_err(sql)
     }
@@ -207,17 +221,47 @@ impl History {
     }
 }
 
-fn flatten<'r>(
-    prefix: &str,
-    actions: &'r BTreeMap<String, ActionRecord>,
-    out: &mut Vec<(String, &'r ActionRecord)>,
-) {
-    for (name, record) in actions {
-        let path = format!("{prefix}{name}");
-        out.push((path.clone(), record));
-        flatten(&format!("{path}/"), &record.actions, out);
-        for rep in &record.repetitions {
-            flatten(&format!("{path}[{}]/", rep.index), &rep.actions, out);
+/// Writes `run_actions` rows, depth first, building each path in one
+/// buffer.
+struct Rows<'c> {
+    run: i64,
+    seq: i64,
+    path: String,
+    insert: rusqlite::Statement<'c>,
+}
+
+impl Rows<'_> {
+    fn add(&mut self, actions: &BTreeMap<String, ActionRecord>) -> rusqlite::Result<()> {
+        use std::fmt::Write;
+        let parent = self.path.len();
+        for (name, record) in actions {
+            self.path.truncate(parent);
+            self.path.push_str(name);
+            self.insert.execute(params![
+                self.run,
+                self.seq,
+                self.path,
+                record.type_name,
+                record.status.as_str(),
+                unix_ms(record.start),
+                unix_ms(record.end),
+                record.attempts.len() as i64
+            ])?;
+            self.seq += 1;
+            let here = self.path.len();
+            self.path.push('/');
+            self.add(&record.actions)?;
+            for rep in &record.repetitions {
+                self.path.truncate(here);
+                let _ = write!(self.path, "[{}]/", rep.index);
+                self.add(&rep.actions)?;
+            }
         }
+        self.path.truncate(parent);
+        Ok(())
     }
+}
+
+fn unix_ms(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
 }

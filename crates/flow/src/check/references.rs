@@ -248,7 +248,7 @@ impl Walk<'_, '_> {
     ) {
         let model = self.model;
         match reference {
-            Reference::Trigger => {}
+            Reference::Trigger | Reference::Unnamed(_) => {}
             Reference::Action { function, name } => {
                 self.action(function, name, at, owner, sink)
             }

@@ -12,6 +12,7 @@
 //! Language schema reference" (`logic-apps-workflow-definition-language.md`).
 
 mod read;
+pub mod reads;
 pub mod shape;
 
 use std::{collections::BTreeMap, fmt, time::Duration};
@@ -21,6 +22,7 @@ use serde_json::Value;
 use crate::expr::{CompiledValue, ExprError};
 use read::{as_object, compile, read_container, read_trigger};
 
+pub use reads::{Read, Reads};
 pub use shape::Shape;
 
 /// How deep containers (`If`, `Foreach`, `Scope`, ...) may nest. Logic Apps
@@ -125,6 +127,8 @@ pub struct Workflow {
     /// Where the definition object sits in the file (`$` or
     /// `$.properties.definition`).
     pub root: String,
+    /// What its expressions read of actions' results.
+    pub reads: Reads,
 }
 
 /// A declared parameter.
@@ -487,6 +491,7 @@ pub fn from_value(
         actions,
         outputs,
         root,
+        reads: Reads::of(definition),
     })
 }
 

@@ -16,7 +16,9 @@ use time::OffsetDateTime;
 
 use super::{
     Frame, RunCtx, now,
-    schedule::{ContainerResult, Outcome, result_object, run_container, skipped},
+    schedule::{
+        ContainerResult, Outcome, keep_result, result_object, run_container, skipped,
+    },
     view::View,
 };
 use crate::{
@@ -75,7 +77,9 @@ pub(crate) async fn run<'a>(
         }
         ActionKind::Scope { actions } => {
             let result = run_container(ctx, actions, frame, prefix).await;
-            frame.set_scope_result(&action.name, results_array(&result.records));
+            if ctx.workflow.reads.result(&action.name) {
+                frame.set_scope_result(&action.name, results_array(&result.records));
+            }
             from_container(None, result)
         }
         ActionKind::Foreach { items, actions, concurrency } => {
@@ -126,7 +130,7 @@ pub(crate) async fn run<'a>(
                     .filter_map(|r| async move { r })
                     .collect()
                     .await;
-            loops(frame, name, Some(json!({"itemCount": count})), reps)
+            loops(ctx, frame, name, Some(json!({"itemCount": count})), reps)
         }
         ActionKind::Until { expression, count, timeout, actions } => {
             let name = action.name.as_str();
@@ -151,7 +155,7 @@ pub(crate) async fn run<'a>(
                     break;
                 }
             }
-            loops(frame, name, Some(json!({"iterations": reps.len()})), reps)
+            loops(ctx, frame, name, Some(json!({"iterations": reps.len()})), reps)
         }
         _ => Outcome::failed(None, "InternalError", "not a control action"),
     }
@@ -170,7 +174,7 @@ async fn branch<'a>(
     for other in others {
         for a in &other.actions {
             let record = skipped(a, at, None);
-            frame.set_result(&a.name, result_object(&a.name, &record));
+            keep_result(ctx, frame, &a.name, &record);
             result.records.insert(a.name.clone(), record);
         }
     }
@@ -192,6 +196,7 @@ fn from_container(inputs: Option<Value>, result: ContainerResult) -> Outcome {
 }
 
 fn loops(
+    ctx: &RunCtx<'_>,
     frame: &Frame<'_>,
     name: &str,
     inputs: Option<Value>,
@@ -199,11 +204,12 @@ fn loops(
 ) -> Outcome {
     reps.sort_by_key(|(i, _, _)| *i);
     let failed = reps.iter().any(|(_, _, r)| r.status != Status::Succeeded);
+    let read = ctx.workflow.reads.result(name);
     let mut all = Vec::new();
     let repetitions: Vec<Repetition> = reps
         .into_iter()
         .map(|(index, item, r)| {
-            if let Value::Array(items) = results_array(&r.records) {
+            if read && let Value::Array(items) = results_array(&r.records) {
                 all.extend(items);
             }
             Repetition {
@@ -214,7 +220,9 @@ fn loops(
             }
         })
         .collect();
-    frame.set_scope_result(name, Value::Array(all));
+    if read {
+        frame.set_scope_result(name, Value::Array(all));
+    }
     let mut outcome = Outcome::succeeded(inputs, None);
     if failed {
         outcome.status = Status::Failed;

@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 
 use super::{Event, Frame, RunCtx, actions, control, error, http, now, view::View};
 use crate::{
-    definition::{Action, ActionKind, Container, Status},
+    definition::{Action, ActionKind, Container, Read, Status},
     run::{ActionRecord, HIDDEN, redact, timestamp},
 };
 
@@ -93,7 +93,7 @@ pub(crate) fn run_container<'a>(
                                     ),
                                 );
                                 let record = skipped(action, now(ctx), Some(why));
-                                frame.set_result(name, result_object(name, &record));
+                                keep_result(ctx, frame, name, &record);
                                 states.insert(name, Status::Skipped);
                                 records.insert(name.to_owned(), record);
                             }
@@ -221,6 +221,24 @@ pub(crate) fn skipped(
         attempts: Vec::new(),
         actions: BTreeMap::new(),
         repetitions: Vec::new(),
+    }
+}
+
+/// Keeps in `frame` what the workflow's expressions read of an action's
+/// result (see [`Reads`]): the whole result object for `actions('A')`, its
+/// outputs for `body('A')` and `outputs('A')`, nothing when none names it.
+pub(crate) fn keep_result(
+    ctx: &RunCtx<'_>,
+    frame: &Frame<'_>,
+    name: &str,
+    record: &ActionRecord,
+) {
+    match ctx.workflow.reads.action(name) {
+        None => {}
+        Some(Read::Outputs) => {
+            frame.set_result(name, json!({ "outputs": record.outputs }));
+        }
+        Some(Read::Whole) => frame.set_result(name, result_object(name, record)),
     }
 }
 
@@ -364,7 +382,7 @@ fn run_action<'a>(
         };
         // Expressions see the real outputs; the record keeps only what may
         // be stored.
-        frame.set_result(&action.name, result_object(&action.name, &record));
+        keep_result(ctx, frame, &action.name, &record);
         for (secure, part) in [
             (action.secure_inputs, &mut record.inputs),
             (action.secure_outputs, &mut record.outputs),

@@ -82,6 +82,13 @@ impl Scope for View<'_> {
         self.frame.find(|f| f.results.lock().ok()?.get(name).cloned())
     }
 
+    fn action_outputs(&self, name: &str) -> Option<Value> {
+        self.frame.find(|f| {
+            let results = f.results.lock().ok()?;
+            Some(results.get(name)?.get("outputs").cloned().unwrap_or(Value::Null))
+        })
+    }
+
     fn variable(&self, name: &str) -> Option<Value> {
         let vars = self.ctx.variables.lock().ok()?;
         vars.get(name)

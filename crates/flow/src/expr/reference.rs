@@ -30,6 +30,10 @@ pub enum Reference {
     IterationIndexes(String),
     /// `result('Scope')`.
     Result(String),
+    /// A function that reads an action's result or a scope's results by a
+    /// name computed at run time (`body(variables('step'))`): it may read
+    /// any of them. `function` is its name as the reference spells it.
+    Unnamed(String),
 }
 
 /// The references in `expr`, in order of appearance, without repeats.
@@ -90,6 +94,18 @@ pub(crate) fn collect(expr: &Expr, out: &mut Vec<Reference>) {
                     push(out, Reference::IterationIndexes(n))
                 }
                 (Some("result"), Some(n)) => push(out, Reference::Result(n)),
+                (
+                    Some(
+                        f @ ("body"
+                        | "outputs"
+                        | "actions"
+                        | "formDataValue"
+                        | "formDataMultiValues"
+                        | "multipartBody"
+                        | "result"),
+                    ),
+                    None,
+                ) => push(out, Reference::Unnamed(f.to_owned())),
                 _ => {}
             }
             for arg in args {

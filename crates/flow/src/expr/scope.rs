@@ -19,6 +19,15 @@ pub trait Scope {
     /// is `outputs.body`, `outputs('A')` is `outputs`, `actions('A')` the
     /// whole object. `None` when no such action has run (yet).
     fn action(&self, name: &str) -> Option<Value>;
+    /// The `outputs` of an action's result, for `body('A')` and
+    /// `outputs('A')`, without copying the rest of it (its inputs may be
+    /// large). `None` when no such action has run (yet).
+    fn action_outputs(&self, name: &str) -> Option<Value> {
+        self.action(name).map(|result| match result {
+            Value::Object(mut o) => o.remove("outputs").unwrap_or(Value::Null),
+            _ => Value::Null,
+        })
+    }
     /// The action being evaluated, for `action()` (only where the platform
     /// allows it); `None` elsewhere.
     fn current_action(&self) -> Option<Value> {

@@ -158,6 +158,7 @@ fn references_name_what_expressions_read() {
             Reference::IterationIndexes("U".into()),
             Reference::Result("S".into()),
             Reference::Trigger,
+            Reference::Unnamed("body".into()),
             Reference::Variable("dyn".into()),
         ]
     );

@@ -71,8 +71,18 @@ fn trigger_body(c: &mut Call) -> Result<Value, ExprError> {
 }
 
 fn the_action(c: &Call, i: usize) -> Result<Value, ExprError> {
+    read_action(c, i, |scope, name| scope.action(name))
+}
+
+/// An action's result read through `read`, or the platform's error when
+/// the action has not run.
+fn read_action(
+    c: &Call,
+    i: usize,
+    read: impl Fn(&dyn crate::expr::Scope, &str) -> Option<Value>,
+) -> Result<Value, ExprError> {
     let name = c.string(i)?;
-    c.scope.action(name).ok_or_else(|| {
+    read(c.scope, name).ok_or_else(|| {
         ExprError::eval(format!(
             "The template language expression '{}(''{}'')' cannot be evaluated because the \
              action '{name}' has no result: it is not defined in the workflow or has not \
@@ -81,6 +91,10 @@ fn the_action(c: &Call, i: usize) -> Result<Value, ExprError> {
             name.replace('\'', "''")
         ))
     })
+}
+
+fn the_outputs(c: &Call) -> Result<Value, ExprError> {
+    read_action(c, 0, |scope, name| scope.action_outputs(name))
 }
 
 fn action(c: &mut Call) -> Result<Value, ExprError> {
@@ -97,11 +111,11 @@ fn actions(c: &mut Call) -> Result<Value, ExprError> {
 }
 
 fn body(c: &mut Call) -> Result<Value, ExprError> {
-    Ok(take_field(take_field(the_action(c, 0)?, "outputs"), "body"))
+    Ok(take_field(the_outputs(c)?, "body"))
 }
 
 fn outputs(c: &mut Call) -> Result<Value, ExprError> {
-    Ok(take_field(the_action(c, 0)?, "outputs"))
+    the_outputs(c)
 }
 
 /// The values of `key` in a form-data or form-encoded body: a
