@@ -1,17 +1,25 @@
 //! `cargo xtask docs --serve`: the built book on loopback, rebuilt when
 //! its sources change.
+//!
+//! axum with tower-http's `ServeDir` (files, `index.html` for a directory,
+//! no path outside `target/book`), bound to `127.0.0.1` only.
 
 use std::{
     fs,
-    io::{BufRead, BufReader, Write as _},
-    net::{TcpListener, TcpStream},
-    path::{Component, Path, PathBuf},
+    net::{Ipv4Addr, SocketAddr},
+    path::{Path, PathBuf},
     time::{Duration, SystemTime},
 };
 
 use anyhow::Context;
+use axum::{
+    Router,
+    http::{HeaderValue, header},
+    response::Response,
+};
+use tower_http::services::ServeDir;
 
-use super::{book_dir, build, links::percent_decode};
+use super::{book_dir, build};
 
 /// Builds, serves `target/book` on `127.0.0.1:port` and rebuilds when the
 /// sources change. A development aid; stops with Ctrl-C.
@@ -20,11 +28,49 @@ pub fn serve(root: &Path, port: u16) -> anyhow::Result<()> {
     if !out.join("index.html").is_file() {
         println!("{}", build(root)?);
     }
-    let listener = TcpListener::bind(("127.0.0.1", port))
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    runtime.block_on(async {
+        let (addr, server) = bind(out.clone(), port).await?;
+        println!("serving the book at http://{addr}/ (Ctrl-C stops)");
+        watch(root);
+        server.await.context("serving the book")
+    })
+}
+
+/// The router: the files under `out`, never cached by the browser (the book
+/// is rebuilt under it).
+fn app(out: &Path) -> Router {
+    Router::new().fallback_service(ServeDir::new(out)).layer(
+        axum::middleware::map_response(|mut response: Response| async move {
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        }),
+    )
+}
+
+/// Listens on `127.0.0.1:port` (0: any free port); the bound address and
+/// the server to await.
+async fn bind(
+    out: PathBuf,
+    port: u16,
+) -> anyhow::Result<(SocketAddr, impl Future<Output = std::io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
-    println!("serving the book at http://127.0.0.1:{port}/ (Ctrl-C stops)");
+    let addr = listener.local_addr()?;
+    Ok((addr, axum::serve(listener, app(&out)).into_future()))
+}
+
+/// Rebuilds the book, on a thread of its own, whenever a file under `docs/`
+/// or `lab-steps/` is newer than at the last look (once a second).
+fn watch(root: &Path) {
     let watched = [root.join("docs"), root.join("lab-steps")];
-    let root_owned = root.to_path_buf();
+    let root = root.to_path_buf();
     std::thread::spawn(move || {
         let mut last = newest(&watched);
         loop {
@@ -32,22 +78,13 @@ pub fn serve(root: &Path, port: u16) -> anyhow::Result<()> {
             let now = newest(&watched);
             if now > last {
                 last = now;
-                match build(&root_owned) {
+                match build(&root) {
                     Ok(report) => println!("{report}"),
                     Err(err) => eprintln!("docs: {err:#}"),
                 }
             }
         }
     });
-    for stream in listener.incoming().flatten() {
-        let out = out.clone();
-        std::thread::spawn(move || {
-            if let Err(err) = answer(stream, &out) {
-                eprintln!("docs serve: {err:#}");
-            }
-        });
-    }
-    Ok(())
 }
 
 fn newest(dirs: &[PathBuf]) -> SystemTime {
@@ -71,47 +108,43 @@ fn newest(dirs: &[PathBuf]) -> SystemTime {
     newest
 }
 
-/// Answers one HTTP/1.x GET with a file under `out`.
-fn answer(mut stream: TcpStream, out: &Path) -> anyhow::Result<()> {
-    let mut request_line = String::new();
-    let mut reader = BufReader::new(stream.try_clone()?);
-    reader.read_line(&mut request_line)?;
-    let mut header = String::new();
-    while reader.read_line(&mut header)? > 2 {
-        header.clear();
-    }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let path = percent_decode(path.split(['?', '#']).next().unwrap_or("/"));
-    let relative = Path::new(path.trim_start_matches('/'));
-    let safe = relative.components().all(|c| matches!(c, Component::Normal(_)));
-    let mut file = out.join(relative);
-    if file.is_dir() {
-        file = file.join("index.html");
-    }
-    let (status, body, kind) = match fs::read(&file) {
-        Ok(body) if safe => ("200 OK", body, content_type(&file)),
-        _ => ("404 Not Found", b"not found".to_vec(), "text/plain"),
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    stream.write_all(&body)?;
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or_default() {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css",
-        "js" => "text/javascript",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        _ => "application/octet-stream",
+    #[tokio::test]
+    async fn serves_the_books_files_on_loopback_and_404_for_anything_else() {
+        let out = tempfile::tempdir().unwrap();
+        fs::create_dir_all(out.path().join("en")).unwrap();
+        fs::write(out.path().join("index.html"), "<p>landing</p>").unwrap();
+        fs::write(out.path().join("en/index.html"), "<p>english</p>").unwrap();
+        fs::write(out.path().join("en/a.css"), "p {}").unwrap();
+        let (addr, server) = bind(out.path().to_path_buf(), 0).await.unwrap();
+        assert!(addr.ip().is_loopback(), "{addr}");
+        let server = tokio::spawn(server);
+        let client = reqwest::Client::new();
+        let get = |path: &str| client.get(format!("http://{addr}{path}")).send();
+
+        let landing = get("/").await.unwrap();
+        assert_eq!(landing.status(), 200);
+        assert_eq!(landing.headers()["cache-control"], "no-cache");
+        assert!(
+            landing.headers()["content-type"].to_str().unwrap().starts_with("text/html")
+        );
+        assert_eq!(landing.text().await.unwrap(), "<p>landing</p>");
+        let page = get("/en/").await.unwrap();
+        assert_eq!(
+            (page.status().as_u16(), page.text().await.unwrap()),
+            (200, "<p>english</p>".into())
+        );
+        let css = get("/en/a.css").await.unwrap();
+        assert_eq!(css.headers()["content-type"], "text/css");
+
+        let missing = get("/en/missing.html").await.unwrap();
+        assert_eq!(missing.status(), 404);
+        // `..` encoded so that the client sends it as is: nothing outside `out`.
+        let outside = get("/en/%2e%2e/%2e%2e/etc/passwd").await.unwrap();
+        assert_eq!(outside.status(), 404);
+        server.abort();
     }
 }
