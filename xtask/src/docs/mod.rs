@@ -28,12 +28,11 @@ mod po;
 mod preprocess;
 mod serve;
 
-use std::{
-    fs,
-    path::{Path, PathBuf},
-};
+use std::path::Path;
 
 use anyhow::bail;
+
+use crate::files_with_extension;
 
 pub use build::build;
 pub use check::include_problems;
@@ -92,21 +91,4 @@ pub fn run(root: &Path, options: &DocsOptions) -> anyhow::Result<()> {
         serve(root, options.port)?;
     }
     Ok(())
-}
-pub(crate) fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == ext) {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
 }

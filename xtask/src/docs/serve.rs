@@ -87,25 +87,14 @@ fn watch(root: &Path) {
     });
 }
 
+/// The latest modification time of a file under `dirs` (build output
+/// aside).
 fn newest(dirs: &[PathBuf]) -> SystemTime {
-    fn walk(dir: &Path, newest: &mut SystemTime) {
-        let Ok(entries) = fs::read_dir(dir) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                if path.file_name().is_some_and(|n| n != "target") {
-                    walk(&path, newest);
-                }
-            } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
-                *newest = (*newest).max(modified);
-            }
-        }
-    }
-    let mut newest = SystemTime::UNIX_EPOCH;
-    for dir in dirs {
-        walk(dir, &mut newest);
-    }
-    newest
+    dirs.iter()
+        .flat_map(|dir| crate::files_under(dir))
+        .filter_map(|file| fs::metadata(file).and_then(|m| m.modified()).ok())
+        .max()
+        .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 #[cfg(test)]
