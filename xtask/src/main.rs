@@ -168,6 +168,33 @@ pub fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// Every file under `dir`, sorted, without descending into directories
+/// named `target` (build output). An explicit stack, not recursion.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                files.push(path);
+            } else if path.file_name().is_some_and(|n| n != "target") {
+                stack.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// [`files_under`] `dir` whose extension is `ext`.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut files = files_under(dir);
+    files.retain(|p| p.extension().is_some_and(|e| e == ext));
+    files
+}
+
 /// Where cargo puts what it builds: `$CARGO_TARGET_DIR` (relative to the
 /// workspace root, as cargo reads it) or `target/`. Worktrees that share one
 /// target directory find their binaries there.

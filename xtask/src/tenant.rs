@@ -313,9 +313,8 @@ pub fn start(options: &TenantOptions, attended: bool) -> anyhow::Result<String> 
 }
 
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    graphlab_fs::write_atomically(path, text.as_bytes(), graphlab_fs::Access::Shared)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn process_alive(pid: u32) -> bool {

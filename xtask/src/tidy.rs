@@ -12,7 +12,7 @@ pub fn check(root: &Path) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for dir in ["crates", "xtask", "lab-steps"] {
-        collect(&root.join(dir), &mut files);
+        files.extend(crate::files_with_extension(&root.join(dir), "rs"));
     }
     let ignore_attr = concat!("#[", "ignore");
     let stubs = [concat!("todo", "!("), concat!("unimplemented", "!(")];
@@ -39,20 +39,6 @@ pub fn check(root: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(problems)
-}
-
-fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "target") {
-                collect(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,6 @@ mod client;
 pub mod fuzz;
 mod loopback;
 pub mod microsoft;
-mod private_file;
 mod response;
 mod secret;
 pub mod trust;
@@ -32,7 +31,10 @@ pub use cache::{Account, CacheData, CacheGuard, Credential, TokenCache, TokenQue
 pub use client::{
     AuthClient, AuthResult, Authority, DevicePrompt, Interactive, Protocol,
 };
-pub use private_file::write_private;
+/// Writes a file that holds a secret: owner-only (0600), replaced
+/// atomically. The workspace's one atomic writer, `graphlab-fs`'s,
+/// re-exported for the auth crate's users (the token cache, `lab.toml`).
+pub use graphlab_fs::write_private;
 pub use response::{MsErrorResponse, MsTokenResponse};
 pub use secret::Secret;
 pub use trust::Trust;

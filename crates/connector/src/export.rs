@@ -2,7 +2,6 @@
 
 use std::{
     fs,
-    io::Write,
     path::{Path, PathBuf},
 };
 
@@ -110,22 +109,16 @@ impl Package {
         ]
     }
 
-    /// Writes the files into `dir` (created if needed), each through a
-    /// temporary file renamed into place, so a reader never sees half a file.
-    /// Returns the paths written.
+    /// Writes the files into `dir` (created if needed), each replaced
+    /// atomically (`graphlab_fs::write_atomically`), so a reader never sees
+    /// half a file. Returns the paths written.
     pub fn write_to(&self, dir: &Path) -> Result<Vec<PathBuf>, Error> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut written = Vec::new();
         for (name, bytes) in self.files() {
             let path = dir.join(name);
-            let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-            let result = fs::File::create(&tmp)
-                .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_all()))
-                .and_then(|()| fs::rename(&tmp, &path));
-            if let Err(e) = result {
-                let _ = fs::remove_file(&tmp);
-                return Err(Error::io(path, e));
-            }
+            graphlab_fs::write_atomically(&path, &bytes, graphlab_fs::Access::Shared)
+                .map_err(|e| Error::io(&path, e))?;
             written.push(path);
         }
         Ok(written)

@@ -8,14 +8,17 @@
 //! OpenAPI file, or a typed definition whose request and response fields show
 //! up in the flow designer.
 //!
-//! [`validate_path`] checks a package directory, or a bare swagger file, in
-//! three layers: Microsoft's published JSON Schemas (vendored in this crate,
+//! [`validate`] checks a package held in memory ([`PackageFiles`]: names
+//! and bytes), and [`validate_path`] a package directory (read, then
+//! [`validate`]d) or a bare swagger file, in three layers: Microsoft's published JSON Schemas (vendored in this crate,
 //! see `schemas/SOURCE.md`), the structure of a Swagger 2.0 document, and the
 //! connector certification rules. Each problem is a [`Finding`] with a rule
 //! id, a [`Severity`], the file and a JSON path.
 //!
 //! The crate does no network I/O: the schemas are compiled in and no `$ref`
-//! is ever fetched.
+//! is ever fetched. It does file I/O only at its edges: [`validate_path`]
+//! reads the package, [`Package::write_to`] writes one; [`export`] and
+//! [`validate`] are pure.
 #![deny(missing_docs)]
 
 mod export;
@@ -37,7 +40,9 @@ pub use profiles::{
 };
 #[doc(hidden)]
 pub use validate::validate_text_for_fuzz;
-pub use validate::{Finding, Report, Severity, rules, validate_path};
+pub use validate::{
+    Finding, PackageFiles, Report, Severity, rules, validate, validate_path,
+};
 
 /// The redirect URL that Power Platform's OAuth consent service uses for
 /// connectors with the global redirect mode (the one the lab's screenshots

@@ -553,33 +553,8 @@ fn load_or_make_admin_secret(dir: &Path) -> Result<String, TenantError> {
         Err(e) => return Err(err(e)),
     }
     let secret = new_admin_secret();
-    write_atomically(&path, format!("{secret}\n").as_bytes(), 0o600).map_err(err)?;
+    graphlab_fs::write_private(&path, format!("{secret}\n").as_bytes()).map_err(err)?;
     Ok(secret)
-}
-
-/// Writes `bytes` to `path` atomically (a temporary file beside it, then a
-/// rename), with `mode` on Unix from the moment the file exists.
-pub(crate) fn write_atomically(
-    path: &Path,
-    bytes: &[u8],
-    mode: u32,
-) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    // A stale temporary file would keep its own mode: start afresh.
-    let _ = std::fs::remove_file(&tmp);
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = options.open(&tmp)?;
-    file.write_all(bytes).and_then(|()| file.sync_all())?;
-    std::fs::rename(&tmp, path)
 }
 
 /// The database holds the signing key: owner-only.

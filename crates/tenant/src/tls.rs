@@ -22,6 +22,8 @@ use tokio_rustls::{
     },
 };
 
+use graphlab_fs::Access;
+
 use crate::{RunningTenant, Tenant, app};
 
 /// Errors preparing TLS.
@@ -54,9 +56,9 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TlsError + '_ {
     move |source| TlsError::Io { path: path.display().to_string(), source }
 }
 
-/// Writes `bytes` to `path` atomically, with `mode` on Unix.
-fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
-    crate::write_atomically(path, bytes, mode).map_err(io_err(path))
+/// Writes `bytes` to `path` atomically, readable by `access`.
+fn write_atomically(path: &Path, bytes: &[u8], access: Access) -> Result<(), TlsError> {
+    graphlab_fs::write_atomically(path, bytes, access).map_err(io_err(path))
 }
 
 /// Makes the certificate in `dir` unless it is already there.
@@ -114,10 +116,14 @@ pub fn ensure_certificate_for(
     write_atomically(
         &files.key,
         generated.signing_key.serialize_pem().as_bytes(),
-        0o600,
+        Access::Private,
     )?;
-    write_atomically(&files.cert, generated.cert.pem().as_bytes(), 0o644)?;
-    write_atomically(&record, format!("{}\n", names.join("\n")).as_bytes(), 0o644)?;
+    write_atomically(&files.cert, generated.cert.pem().as_bytes(), Access::Shared)?;
+    write_atomically(
+        &record,
+        format!("{}\n", names.join("\n")).as_bytes(),
+        Access::Shared,
+    )?;
     Ok(files)
 }
 

@@ -1,4 +1,6 @@
-//! [`validate_path`]: three layers of checks on a package or a swagger file.
+//! [`validate`] (a package in memory) and [`validate_path`] (a package
+//! directory or one file, read, then checked the same way): three layers of
+//! checks.
 //!
 //! 1. `schema` ([`schema`]): Microsoft's JSON Schemas for the three JSON files.
 //! 2. `swagger.*`, `properties.*`, `package.*` ([`structure`]): what a
@@ -13,7 +15,7 @@ mod cert;
 mod schema;
 mod structure;
 
-use std::{fmt, path::Path};
+use std::{collections::BTreeMap, fmt, path::Path};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -261,26 +263,79 @@ impl Sink<'_> {
     }
 }
 
-/// Validates a package directory (paconn's layout; `settings.json` may rename
-/// the files) or a single file: `apiProperties.json` and `settings.json` by
-/// name; any other file as API properties when it has a top-level
-/// `properties` object and no `swagger` or `paths`, else as a swagger file. With `certification`, the
+/// A package's files in memory: each file's name (as `settings.json`
+/// names it, relative to the package) and its content.
+pub type PackageFiles = BTreeMap<String, Vec<u8>>;
+
+/// Validates a package held in memory: paconn's layout, where
+/// `settings.json` may rename the other files. Pure: no I/O. With
+/// `certification`, the certification rules are errors instead of warnings.
+///
+/// Problems in the package are [`Finding`]s; `Err` only when a JSON file of
+/// the package is not UTF-8 text.
+pub fn validate(files: &PackageFiles, certification: bool) -> Result<Report, Error> {
+    let mut findings = Vec::new();
+    validate_files(files, certification, &mut findings)?;
+    Ok(Report { findings })
+}
+
+/// Validates a package directory (read into memory, then [`validate`]) or a
+/// single file: `apiProperties.json` and `settings.json` by name; any other
+/// file as API properties when it has a top-level `properties` object and no
+/// `swagger` or `paths`, else as a swagger file. With `certification`, the
 /// certification rules are errors instead of warnings.
 ///
 /// Problems in the package are [`Finding`]s; `Err` only when `path` cannot be
 /// read at all.
 pub fn validate_path(path: &Path, certification: bool) -> Result<Report, Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    let mut findings = Vec::new();
     if meta.is_dir() {
-        validate_dir(path, certification, &mut findings)?;
-    } else {
-        let shown = path.display().to_string();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let text = read_text(path)?;
-        validate_file_text(&text, name, &shown, certification, &mut findings)?;
+        return validate(&read_package(path)?, certification).map_err(|e| match e {
+            Error::NotAPackage { path: name, reason } => {
+                Error::NotAPackage { path: path.join(name), reason }
+            }
+            other => other,
+        });
     }
+    let mut findings = Vec::new();
+    let shown = path.display().to_string();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = utf8(path, &bytes)?;
+    validate_file_text(text, name, &shown, certification, &mut findings)?;
     Ok(Report { findings })
+}
+
+/// The files of the package in `dir` that [`validate`] reads: `settings.json`
+/// and the files of [`NAMED_FILES`], under their default names and under the
+/// names `settings.json` gives them.
+fn read_package(dir: &Path) -> Result<PackageFiles, Error> {
+    let read = |name: &str| -> Result<Option<Vec<u8>>, Error> {
+        let path = dir.join(name);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        std::fs::read(&path).map(Some).map_err(|e| Error::io(path, e))
+    };
+    let mut files = PackageFiles::new();
+    let settings = read(SETTINGS_FILE)?;
+    let doc = settings.as_deref().and_then(|bytes| {
+        let text = std::str::from_utf8(bytes).ok()?;
+        serde_json::from_str::<Value>(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()
+    });
+    if let Some(bytes) = settings {
+        files.insert(SETTINGS_FILE.to_owned(), bytes);
+    }
+    let renamed =
+        NAMED_FILES.iter().filter_map(|(_, key)| doc.as_ref()?.get(*key)?.as_str());
+    for name in NAMED_FILES.iter().map(|(name, _)| *name).chain(renamed) {
+        if !files.contains_key(name)
+            && let Some(bytes) = read(name)?
+        {
+            files.insert(name.to_owned(), bytes);
+        }
+    }
+    Ok(files)
 }
 
 /// Validates one file's text; `name` is its file name, `shown` how
@@ -341,10 +396,10 @@ fn sniff(doc: &Value) -> Kind {
     }
 }
 
-fn read_text(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    String::from_utf8(bytes).map_err(|_| Error::NotAPackage {
-        path: path.to_owned(),
+/// A JSON file's bytes as text.
+fn utf8<'a>(name: &Path, bytes: &'a [u8]) -> Result<&'a str, Error> {
+    std::str::from_utf8(bytes).map_err(|_| Error::NotAPackage {
+        path: name.to_owned(),
         reason: "not UTF-8 text, so not a JSON file".into(),
     })
 }
@@ -387,30 +442,34 @@ fn check_file(kind: Kind, doc: &Value, sink: &mut Sink<'_>) -> Result<(), Error>
     Ok(())
 }
 
-fn validate_dir(
-    dir: &Path,
+/// The files `settings.json` may rename: default name and its key there.
+const NAMED_FILES: [(&str, &str); 3] = [
+    (API_DEFINITION_FILE, "apiDefinition"),
+    (API_PROPERTIES_FILE, "apiProperties"),
+    (ICON_FILE, "icon"),
+];
+
+fn validate_files(
+    files: &PackageFiles,
     certification: bool,
     findings: &mut Vec<Finding>,
 ) -> Result<(), Error> {
-    let mut names = [
-        (API_DEFINITION_FILE.to_owned(), "apiDefinition"),
-        (API_PROPERTIES_FILE.to_owned(), "apiProperties"),
-        (ICON_FILE.to_owned(), "icon"),
-    ];
-    let settings_path = dir.join(SETTINGS_FILE);
-    if settings_path.is_file() {
-        let text = read_text(&settings_path)?;
+    let mut names = NAMED_FILES.map(|(name, key)| (name.to_owned(), key));
+    let text = |name: &str| -> Result<Option<&str>, Error> {
+        files.get(name).map(|bytes| utf8(Path::new(name), bytes)).transpose()
+    };
+    if let Some(text) = text(SETTINGS_FILE)? {
         let mut sink = Sink {
             file: SETTINGS_FILE.to_owned(),
             certification,
             findings: &mut *findings,
         };
-        if let Some(doc) = parse(&text, &mut sink) {
+        if let Some(doc) = parse(text, &mut sink) {
             check_file(Kind::Settings, &doc, &mut sink)?;
             for (name, key) in &mut names {
                 if let Some(named) = doc.get(*key).and_then(Value::as_str) {
                     *name = named.to_owned();
-                    if !dir.join(named).is_file() {
+                    if !files.contains_key(named) {
                         sink.error(
                             "package.settings-file",
                             &JPath::root().key(key),
@@ -424,48 +483,44 @@ fn validate_dir(
     let [(definition_name, _), (properties_name, _), (icon_name, _)] = names;
 
     let mut definition = None;
-    let definition_path = dir.join(&definition_name);
     let mut sink =
         Sink { file: definition_name.clone(), certification, findings: &mut *findings };
-    if definition_path.is_file() {
-        if let Some(doc) = parse(&read_text(&definition_path)?, &mut sink) {
-            check_file(Kind::Definition, &doc, &mut sink)?;
-            structure::definition(&doc, &mut sink);
-            cert::definition(&doc, &mut sink);
-            definition = Some(doc);
+    match text(&definition_name)? {
+        Some(text) => {
+            if let Some(doc) = parse(text, &mut sink) {
+                check_file(Kind::Definition, &doc, &mut sink)?;
+                structure::definition(&doc, &mut sink);
+                cert::definition(&doc, &mut sink);
+                definition = Some(doc);
+            }
         }
-    } else {
-        sink.error(
+        None => sink.error(
             "package.missing-file",
             &JPath::root(),
             "the package has no API definition",
-        );
+        ),
     }
 
-    let properties_path = dir.join(&properties_name);
     let mut sink =
         Sink { file: properties_name.clone(), certification, findings: &mut *findings };
-    if properties_path.is_file() {
-        if let Some(doc) = parse(&read_text(&properties_path)?, &mut sink) {
-            check_file(Kind::Properties, &doc, &mut sink)?;
-            structure::properties(&doc, definition.as_ref(), &mut sink);
+    match text(&properties_name)? {
+        Some(text) => {
+            if let Some(doc) = parse(text, &mut sink) {
+                check_file(Kind::Properties, &doc, &mut sink)?;
+                structure::properties(&doc, definition.as_ref(), &mut sink);
+            }
         }
-    } else {
-        sink.error(
+        None => sink.error(
             "package.missing-file",
             &JPath::root(),
             "the package has no API properties",
-        );
+        ),
     }
 
-    let icon_path = dir.join(&icon_name);
-    let mut sink = Sink { file: icon_name, certification, findings: &mut *findings };
-    match std::fs::read(&icon_path) {
-        Ok(bytes) => cert::icon(&bytes, &mut sink),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            sink.cert("cert.icon", &JPath::root(), "the package has no icon")
-        }
-        Err(e) => return Err(Error::io(icon_path, e)),
+    let mut sink = Sink { file: icon_name.clone(), certification, findings };
+    match files.get(&icon_name) {
+        Some(bytes) => cert::icon(bytes, &mut sink),
+        None => sink.cert("cert.icon", &JPath::root(), "the package has no icon"),
     }
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! Validation of the exported packages, Microsoft's fixtures, malformed JSON,
-//! the report's forms, and packages whose settings rename files.
+//! the report's forms, packages whose settings rename files, and packages
+//! held in memory.
 
-use graphlab_connector::{ExportOptions, Profile, Severity, validate_path};
+use graphlab_connector::{
+    ExportOptions, PackageFiles, Profile, Severity, export, validate, validate_path,
+};
 
 use crate::{crate_dir, exported};
 
@@ -141,4 +144,52 @@ fn schema_findings_point_at_the_offending_value() {
     let finding = report.findings.iter().find(|f| f.rule == "schema").unwrap();
     assert_eq!(finding.path, "$.host");
     assert!(finding.message.contains("pattern"), "{}", finding.message);
+}
+
+/// The exported package's files, in memory.
+fn in_memory(options: &ExportOptions) -> PackageFiles {
+    export(options).files().into_iter().map(|(n, b)| (n.to_owned(), b)).collect()
+}
+
+#[test]
+fn a_package_in_memory_is_validated_as_its_directory_is() {
+    let options = ExportOptions { profile: Profile::Lab, ..Default::default() };
+    let (_dir, package) = exported(&options);
+    for certification in [false, true] {
+        let from_disk = validate_path(&package, certification).unwrap();
+        let in_memory = validate(&in_memory(&options), certification).unwrap();
+        assert!(!in_memory.findings.is_empty(), "the lab profile has warnings");
+        assert_eq!(in_memory, from_disk);
+    }
+    let typed = validate(&in_memory(&ExportOptions::default()), true).unwrap();
+    assert!(typed.findings.is_empty(), "{typed}");
+}
+
+#[test]
+fn a_package_in_memory_reports_missing_renamed_broken_and_non_utf8_files() {
+    let mut files = in_memory(&ExportOptions::default());
+    let definition = files.remove("apiDefinition.swagger.json").unwrap();
+    files.insert("graph.json".into(), definition);
+    files.insert("icon.png".into(), b"GIF89a".to_vec());
+    let settings =
+        serde_json::json!({ "apiDefinition": "graph.json", "icon": "logo.png" });
+    files.insert("settings.json".into(), settings.to_string().into_bytes());
+    files.insert("apiProperties.json".into(), b"{\n  \"properties\": \n".to_vec());
+    let report = validate(&files, true).unwrap();
+    let found: Vec<_> =
+        report.findings.iter().map(|f| (f.rule, f.file.as_str(), f.line)).collect();
+    assert_eq!(
+        found,
+        [
+            ("package.settings-file", "settings.json", None),
+            ("json.malformed", "apiProperties.json", Some(3)),
+            ("cert.icon", "logo.png", None),
+        ],
+        "{report}"
+    );
+    assert!(report.findings[0].message.contains("logo.png"), "{report}");
+
+    files.insert("graph.json".into(), vec![0xff, 0xfe, b'{']);
+    let err = validate(&files, false).unwrap_err();
+    assert!(err.to_string().starts_with("graph.json: not UTF-8"), "{err}");
 }
