@@ -342,3 +342,20 @@ pub fn record_grant(
         }),
     );
 }
+
+/// Whether `resource` names Microsoft Graph (its URI or its app id).
+pub(crate) fn is_graph(resource: &str) -> bool {
+    let r = resource.trim_end_matches('/');
+    r.eq_ignore_ascii_case(GRAPH_RESOURCE) || r.eq_ignore_ascii_case(GRAPH_APP_ID)
+}
+
+/// AADSTS500011: a resource the tenant does not have.
+pub(crate) fn unknown_resource(resource: &str) -> AadError {
+    AadError::bad(
+        "invalid_resource",
+        500011,
+        format!(
+            "The resource principal named {resource} was not found in the tenant named {TENANT_ID}."
+        ),
+    )
+}

@@ -9,10 +9,17 @@
 //! compared with their stored hashes, and consent is read from and written to
 //! `oauth2PermissionGrants`.
 
+mod admin_consent;
+mod authorize;
+mod consent;
+mod device_code;
 mod directory;
 pub(crate) mod error;
-mod flows;
+mod form;
+mod grants;
 mod pages;
+mod session;
+mod token;
 
 use std::{
     collections::HashMap,
@@ -123,7 +130,7 @@ pub(crate) fn resolve_tenant(segment: &str) -> Result<(), AadError> {
 
 /// The form decoder, for the fuzz targets: the number of parameters.
 pub(crate) fn parse_form_for_fuzz(bytes: &[u8]) -> usize {
-    flows::parse_form(bytes).len()
+    form::parse_form(bytes).len()
 }
 
 /// The identity routes (mounted at the root, beside `/v1.0` and `/beta`).
@@ -136,23 +143,29 @@ pub fn routes(tenant: Tenant) -> Router {
         .route("/common/discovery/instance", get(instance_discovery))
         .route(
             "/{tenant}/oauth2/v2.0/authorize",
-            get(flows::authorize_v2).post(flows::authorize_post),
+            get(authorize::authorize_v2).post(authorize::authorize_post),
         )
         .route(
             "/{tenant}/oauth2/authorize",
-            get(flows::authorize_v1).post(flows::authorize_post),
+            get(authorize::authorize_v1).post(authorize::authorize_post),
         )
-        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(flows::token_v2))
-        .route("/{tenant}/oauth2/token", axum::routing::post(flows::token_v1))
+        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(token::token_v2))
+        .route("/{tenant}/oauth2/token", axum::routing::post(token::token_v1))
         .route(
             "/{tenant}/oauth2/v2.0/devicecode",
-            axum::routing::post(flows::devicecode_v2),
+            axum::routing::post(device_code::devicecode_v2),
         )
-        .route("/{tenant}/oauth2/devicecode", axum::routing::post(flows::devicecode_v1))
-        .route("/devicelogin", get(flows::devicelogin_page).post(flows::devicelogin_post))
+        .route(
+            "/{tenant}/oauth2/devicecode",
+            axum::routing::post(device_code::devicecode_v1),
+        )
+        .route(
+            "/devicelogin",
+            get(device_code::devicelogin_page).post(device_code::devicelogin_post),
+        )
         .route(
             "/{tenant}/v2.0/adminconsent",
-            get(flows::adminconsent).post(flows::adminconsent_post),
+            get(admin_consent::adminconsent).post(admin_consent::adminconsent_post),
         )
         .with_state(tenant)
 }
