@@ -24,6 +24,7 @@ mod auth;
 mod batch;
 mod body;
 pub mod chaos;
+mod cors;
 mod error;
 #[doc(hidden)]
 pub mod fuzz;

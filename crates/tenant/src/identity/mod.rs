@@ -19,6 +19,7 @@ mod form;
 mod grants;
 mod pages;
 mod session;
+mod spa;
 mod token;
 
 use std::{
@@ -40,6 +41,7 @@ use crate::{Tenant, seed};
 
 pub use directory::RedirectKind;
 use error::AadError;
+pub use spa::SPA_REFRESH_LIFETIME_SECS;
 
 /// How long an authorization code may wait to be redeemed.
 pub const CODE_LIFETIME: Duration = Duration::from_secs(600);

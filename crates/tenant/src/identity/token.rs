@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Flavor, REFRESH_LIFETIME_SECS,
+    Flavor, REFRESH_LIFETIME_SECS, SPA_REFRESH_LIFETIME_SECS,
     directory::{ClientApp, RedirectKind, find_client, secret_matches},
     error::AadError,
     form::{Params, hash, param, parse_form, random_token},
@@ -91,6 +91,9 @@ pub(crate) struct Issue<'a> {
     pub(crate) flavor: Flavor,
     pub(crate) redirect_kind: RedirectKind,
     pub(crate) family: Option<String>,
+    /// When the refresh token to issue expires (a SPA's family keeps the
+    /// 24 hours of its sign-in); `None`: the platform's default from now.
+    pub(crate) refresh_expires_at: Option<u64>,
 }
 
 pub(crate) fn unavailable(e: impl std::fmt::Display) -> AadError {
@@ -154,7 +157,13 @@ pub(crate) fn token_response(
             redirect_kind: issue.redirect_kind,
             oidc: issue.oidc.clone(),
             flavor: issue.flavor.clone(),
-            expires_at: now + REFRESH_LIFETIME_SECS,
+            expires_at: issue.refresh_expires_at.unwrap_or(
+                now + if issue.redirect_kind == RedirectKind::Spa {
+                    SPA_REFRESH_LIFETIME_SECS
+                } else {
+                    REFRESH_LIFETIME_SECS
+                },
+            ),
             used: false,
             revoked: false,
         };
@@ -254,9 +263,15 @@ pub(crate) fn token(
     let client = find_client(&tenant.0.store, &client_id)
         .ok_or_else(|| AadError::unknown_client(&client_id, TENANT_ID))?;
     let secret = presented_secret(p, headers);
+    // A browser's cross-origin request says where it comes from.
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
     match grant_type {
-        "authorization_code" => redeem_code(tenant, &base, &client, p, secret.as_deref()),
-        "refresh_token" => refresh(tenant, &base, &client, p, secret.as_deref(), v1),
+        "authorization_code" => {
+            redeem_code(tenant, &base, &client, p, secret.as_deref(), origin)
+        }
+        "refresh_token" => {
+            refresh(tenant, &base, &client, p, secret.as_deref(), origin, v1)
+        }
         "urn:ietf:params:oauth:grant-type:device_code" | "device_code" => {
             redeem_device_code(tenant, &base, &client, p, secret.as_deref())
         }

@@ -8,6 +8,7 @@ mod limits;
 mod malformed;
 mod navigation;
 mod persistence;
+mod spa;
 mod tls;
 
 use std::time::Duration;

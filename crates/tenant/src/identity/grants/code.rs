@@ -11,6 +11,7 @@ use crate::identity::{
     directory::{ClientApp, RedirectKind},
     error::AadError,
     form::{Params, hash, param},
+    spa::check_redemption,
     token::{Issue, check_secret, expired_grant, token_response},
 };
 
@@ -34,6 +35,7 @@ pub(crate) fn redeem_code(
     client: &ClientApp,
     p: &Params,
     secret: Option<&str>,
+    origin: Option<&str>,
 ) -> Result<Value, AadError> {
     let code = param(p, "code").ok_or_else(|| AadError::missing("code"))?;
     let grant = {
@@ -67,6 +69,7 @@ pub(crate) fn redeem_code(
             "The redirect URI in the token request does not match the one used in the authorization request.",
         ));
     }
+    check_redemption(client, grant.redirect_kind, origin, grant.challenge.is_some())?;
     check_secret(tenant, client, secret, grant.redirect_kind == RedirectKind::Web)?;
     if !pkce_ok(&grant.challenge, param(p, "code_verifier")) {
         return Err(AadError::bad(
@@ -88,6 +91,7 @@ pub(crate) fn redeem_code(
             flavor: grant.flavor,
             redirect_kind: grant.redirect_kind,
             family: None,
+            refresh_expires_at: None,
         },
     )
 }

@@ -136,6 +136,7 @@ pub(crate) fn redeem_device_code(
                     flavor,
                     redirect_kind: RedirectKind::Public,
                     family: None,
+                    refresh_expires_at: None,
                 },
             )
         }

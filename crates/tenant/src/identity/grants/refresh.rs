@@ -11,6 +11,7 @@ use crate::identity::{
     directory::{ClientApp, RedirectKind, granted, parse_scopes, service_principal},
     error::AadError,
     form::{Params, hash, param},
+    spa::check_redemption,
     token::{Issue, check_secret, token_response},
 };
 use crate::{Tenant, store::Col, token::now_secs};
@@ -36,6 +37,7 @@ pub(crate) fn refresh(
     client: &ClientApp,
     p: &Params,
     secret: Option<&str>,
+    origin: Option<&str>,
     v1: bool,
 ) -> Result<Value, AadError> {
     let token =
@@ -80,6 +82,8 @@ pub(crate) fn refresh(
         if record.client_id != client.app_id {
             return Err(AadError::bad("invalid_grant", 70000, "The refresh token was issued to another client."));
         }
+        // Before the claim: a refused redemption leaves the token usable.
+        check_redemption(client, record.redirect_kind, origin, true)?;
         record.used = true;
         tx.put(Col::RefreshTokens, &key, record_value(&record, &key));
         Ok(Ok(record))
@@ -121,6 +125,9 @@ pub(crate) fn refresh(
             flavor: record.flavor.clone(),
             redirect_kind: record.redirect_kind,
             family: Some(record.family.clone()),
+            // A SPA's tokens keep the 24 hours of the sign-in.
+            refresh_expires_at: (record.redirect_kind == RedirectKind::Spa)
+                .then_some(record.expires_at),
         },
     )
 }
