@@ -2,7 +2,7 @@
 //! sign-in and consent page and its answer, silent sign-in (`prompt=none`),
 //! and issuing the authorization code.
 
-use std::{collections::BTreeSet, time::Instant};
+use std::collections::BTreeSet;
 
 use axum::{
     body::Bytes,
@@ -216,7 +216,7 @@ pub(crate) fn grant_code(
             oidc: request.requested.oidc.iter().cloned().collect(),
             nonce: request.nonce.clone(),
             challenge: request.challenge.clone(),
-            issued: Instant::now(),
+            issued_ms: tenant.0.now.millis(),
             redeemed: false,
             flavor: request.flavor.clone(),
         },

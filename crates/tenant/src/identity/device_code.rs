@@ -1,7 +1,7 @@
 //! The device authorization endpoint and the `/devicelogin` pages where the
 //! user enters the code and approves (or declines) the device's request.
 
-use std::{collections::BTreeSet, time::Instant};
+use std::collections::BTreeSet;
 
 use axum::{
     body::Bytes,
@@ -12,7 +12,7 @@ use axum::{
 use serde_json::{Value, json};
 
 use super::{
-    DEVICE_CODE_LIFETIME, DeviceGrant, DeviceState, Flavor,
+    DEVICE_CODE_LIFETIME, DeviceGrant, DeviceState, Flavor, age,
     consent::{consent, missing_consent},
     directory::{
         ClientApp, find_client, granted, is_graph, parse_scopes, scope_admin_only,
@@ -70,8 +70,8 @@ pub(crate) fn devicecode(
             user_code: code.clone(),
             scope,
             oidc,
-            issued: Instant::now(),
-            last_poll: None,
+            issued_ms: tenant.0.now.millis(),
+            last_poll_ms: None,
             state: DeviceState::Pending,
             flavor,
         },
@@ -190,7 +190,7 @@ pub(crate) async fn devicelogin_post(
         .find(|(_, g)| {
             g.user_code == entered
                 && matches!(g.state, DeviceState::Pending)
-                && g.issued.elapsed() < DEVICE_CODE_LIFETIME
+                && age(&tenant, g.issued_ms) < DEVICE_CODE_LIFETIME
         })
         .map(|(k, g)| (k.clone(), g.clone()));
     let Some((device_code, grant)) = found else {

@@ -22,11 +22,7 @@ mod session;
 mod spa;
 mod token;
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use axum::{
     Json, Router,
@@ -73,7 +69,8 @@ pub(crate) struct CodeGrant {
     pub oidc: Vec<String>,
     pub nonce: Option<String>,
     pub challenge: Option<(String, String)>,
-    pub issued: Instant,
+    /// When it was issued, on the tenant's clock (ms since the epoch).
+    pub issued_ms: u64,
     pub redeemed: bool,
     pub flavor: Flavor,
 }
@@ -94,8 +91,10 @@ pub(crate) struct DeviceGrant {
     pub user_code: String,
     pub scope: String,
     pub oidc: Vec<String>,
-    pub issued: Instant,
-    pub last_poll: Option<Instant>,
+    /// When it was issued, on the tenant's clock (ms since the epoch).
+    pub issued_ms: u64,
+    /// The last poll, on the tenant's clock (ms since the epoch).
+    pub last_poll_ms: Option<u64>,
     pub state: DeviceState,
     pub flavor: Flavor,
 }
@@ -111,6 +110,11 @@ pub(crate) struct Identity {
     pub unattended: Option<String>,
     /// Seconds clients must wait between device-code polls.
     pub device_interval: u64,
+}
+
+/// How long ago `since_ms` was on the tenant's clock (zero if in the future).
+pub(crate) fn age(tenant: &Tenant, since_ms: u64) -> Duration {
+    Duration::from_millis(tenant.0.now.millis().saturating_sub(since_ms))
 }
 
 /// Resolves a tenant path segment: `common`, `organizations`, the id or domain.

@@ -29,7 +29,7 @@ use super::{
     issuer_base, resolve_tenant,
 };
 use crate::{
-    GRAPH_RESOURCE, Tenant, TokenSpec, seed::TENANT_ID, store::Col, token::now_secs,
+    ACCESS_TOKEN_LIFETIME, GRAPH_RESOURCE, Tenant, TokenSpec, seed::TENANT_ID, store::Col,
 };
 
 /// The client secret from the body or HTTP Basic authentication.
@@ -111,7 +111,7 @@ pub(crate) fn token_response(
     issue: Issue<'_>,
 ) -> Result<Value, AadError> {
     let user_id = issue.user["id"].as_str().unwrap_or_default().to_owned();
-    let lifetime = 3599u64;
+    let lifetime = ACCESS_TOKEN_LIFETIME.as_secs();
     let audience = match &issue.flavor {
         Flavor::V1 { resource } => resource.trim_end_matches('/').to_owned(),
         Flavor::V2 => GRAPH_RESOURCE.to_owned(),
@@ -124,27 +124,18 @@ pub(crate) fn token_response(
             client_id: issue.client.app_id.clone(),
             scopes: graph_scopes.clone(),
             roles: Vec::new(),
-            lifetime: std::time::Duration::from_secs(lifetime),
+            lifetime: ACCESS_TOKEN_LIFETIME,
             expired: None,
             audience: audience.clone(),
         })
         .map_err(unavailable)?;
     let v1 = matches!(issue.flavor, Flavor::V1 { .. });
-    let now = now_secs();
+    let now = tenant.now_secs();
     let mut scope: Vec<String> = graph_scopes.clone();
     scope.retain(|s| !issue.oidc.contains(s));
     scope.extend(issue.oidc.iter().filter(|s| *s != "offline_access").cloned());
-    let mut body = json!({ "token_type": "Bearer", "scope": scope.join(" "), "access_token": access });
-    if v1 {
-        body["expires_in"] = json!(lifetime.to_string());
-        body["ext_expires_in"] = json!(lifetime.to_string());
-        body["expires_on"] = json!((now + lifetime).to_string());
-        body["not_before"] = json!(now.to_string());
-        body["resource"] = json!(audience);
-    } else {
-        body["expires_in"] = json!(lifetime);
-        body["ext_expires_in"] = json!(lifetime);
-    }
+    let mut body = bearer_body(access, now, v1.then_some(audience.as_str()));
+    body["scope"] = json!(scope.join(" "));
     if issue.oidc.iter().any(|s| s == "offline_access") {
         let token = format!("1.A{}", random_token(96));
         let record = RefreshRecord {
@@ -207,6 +198,26 @@ pub(crate) fn token_response(
             json!(tenant.signing_key().sign(&claims).map_err(unavailable)?);
     }
     Ok(body)
+}
+
+/// The part of every token response that describes the access token:
+/// `token_type`, `access_token`, `expires_in` and `ext_expires_in` (numbers
+/// in v2.0; strings in v1.0, with `expires_on`, `not_before` and
+/// `resource`), on the tenant's clock and [`ACCESS_TOKEN_LIFETIME`].
+pub(crate) fn bearer_body(access: String, now: u64, v1_resource: Option<&str>) -> Value {
+    let lifetime = ACCESS_TOKEN_LIFETIME.as_secs();
+    match v1_resource {
+        Some(resource) => json!({
+            "token_type": "Bearer", "access_token": access,
+            "expires_in": lifetime.to_string(), "ext_expires_in": lifetime.to_string(),
+            "expires_on": (now + lifetime).to_string(), "not_before": now.to_string(),
+            "resource": resource,
+        }),
+        None => json!({
+            "token_type": "Bearer", "access_token": access,
+            "expires_in": lifetime, "ext_expires_in": lifetime,
+        }),
+    }
 }
 
 pub(crate) fn token_answer(result: Result<Value, AadError>) -> Response {

@@ -699,7 +699,8 @@ async fn device_code_interactive_unattended_slow_down_and_decline() {
         .await
         .unwrap();
     assert!(done.contains("signed in"), "{done}");
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Past the poll interval (1 s) on the emulator's clock.
+    h.clock.advance(std::time::Duration::from_millis(1100));
     let (status, tokens) = poll(device_code.clone()).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     assert!(tokens["refresh_token"].is_string() && tokens["id_token"].is_string());

@@ -1,16 +1,16 @@
 //! The client credentials grant: an app-only token carrying the application
 //! permissions an admin consented to.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::identity::{
     consent::directory_strings,
     directory::{ClientApp, is_graph, service_principal, unknown_resource},
     error::AadError,
     form::{Params, param},
-    token::{check_secret, unavailable},
+    token::{bearer_body, check_secret, unavailable},
 };
-use crate::{GRAPH_RESOURCE, Tenant, TokenSpec, store::Col, token::now_secs};
+use crate::{ACCESS_TOKEN_LIFETIME, GRAPH_RESOURCE, Tenant, TokenSpec, store::Col};
 
 pub(crate) fn client_credentials(
     tenant: &Tenant,
@@ -50,17 +50,10 @@ pub(crate) fn client_credentials(
             client_id: client.app_id.clone(),
             scopes: Vec::new(),
             roles,
-            lifetime: std::time::Duration::from_secs(3599),
+            lifetime: ACCESS_TOKEN_LIFETIME,
             expired: None,
             audience: GRAPH_RESOURCE.to_owned(),
         })
         .map_err(unavailable)?;
-    let now = now_secs();
-    Ok(if v1 {
-        json!({"token_type": "Bearer", "expires_in": "3599", "ext_expires_in": "3599",
-               "expires_on": (now + 3599).to_string(), "not_before": now.to_string(),
-               "resource": GRAPH_RESOURCE, "access_token": access})
-    } else {
-        json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access})
-    })
+    Ok(bearer_body(access, tenant.now_secs(), v1.then_some(GRAPH_RESOURCE)))
 }

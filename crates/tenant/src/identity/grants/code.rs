@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::Tenant;
 use crate::identity::{
-    CODE_LIFETIME,
+    CODE_LIFETIME, age,
     directory::{ClientApp, RedirectKind},
     error::AadError,
     form::{Params, hash, param},
@@ -49,7 +49,7 @@ pub(crate) fn redeem_code(
                  existing refresh token.",
             ));
         }
-        if grant.issued.elapsed() > CODE_LIFETIME {
+        if age(tenant, grant.issued_ms) > CODE_LIFETIME {
             return Err(expired_grant());
         }
         if grant.client_id != client.app_id {

@@ -1,13 +1,11 @@
 //! The device code grant: polling (`authorization_pending`, `slow_down`,
 //! `expired_token`) and redemption once the user approved.
 
-use std::time::Instant;
-
 use serde_json::Value;
 
 use crate::Tenant;
 use crate::identity::{
-    DEVICE_CODE_LIFETIME, DeviceState,
+    DEVICE_CODE_LIFETIME, DeviceState, age,
     device_code::approve_device,
     directory::{ClientApp, RedirectKind},
     error::AadError,
@@ -46,7 +44,7 @@ pub(crate) fn redeem_device_code(
                 "The device code was issued to another client.",
             ));
         }
-        if grant.issued.elapsed() > DEVICE_CODE_LIFETIME {
+        if age(tenant, grant.issued_ms) > DEVICE_CODE_LIFETIME {
             return Err(AadError::bad(
                 "expired_token",
                 70019,
@@ -54,9 +52,9 @@ pub(crate) fn redeem_device_code(
             ));
         }
         let too_soon = grant
-            .last_poll
-            .is_some_and(|t| t.elapsed().as_secs_f64() < interval as f64 * 0.8);
-        grant.last_poll = Some(Instant::now());
+            .last_poll_ms
+            .is_some_and(|t| age(tenant, t).as_secs_f64() < interval as f64 * 0.8);
+        grant.last_poll_ms = Some(tenant.0.now.millis());
         if too_soon && matches!(grant.state, DeviceState::Pending) {
             return Err(AadError::bad(
                 "slow_down",

@@ -14,7 +14,7 @@ use crate::identity::{
     spa::check_redemption,
     token::{Issue, check_secret, token_response},
 };
-use crate::{Tenant, store::Col, token::now_secs};
+use crate::{Tenant, store::Col};
 
 /// A refresh token's record (stored under the hash of the token).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -76,7 +76,7 @@ pub(crate) fn refresh(
                 "The provided grant has been revoked: a refresh token was used twice, so every token of this sign-in was revoked. Sign in again.",
             )));
         }
-        if record.expires_at <= now_secs() {
+        if record.expires_at <= tenant.now_secs() {
             return Err(AadError::bad("invalid_grant", 700082, "The refresh token has expired due to inactivity. Sign in again."));
         }
         if record.client_id != client.app_id {
