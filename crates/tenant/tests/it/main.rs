@@ -2,6 +2,7 @@
 
 mod batch;
 mod chaos;
+mod clock;
 mod graph;
 mod identity;
 mod limits;
