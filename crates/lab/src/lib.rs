@@ -22,6 +22,15 @@ use serde::{Deserialize, Serialize};
 
 /// The embedded tenant's address when `cargo xtask setup-lab` starts it.
 pub const EMULATOR_URL: &str = "http://127.0.0.1:5580";
+/// The client id of "Graph Lab Studio", the single-page application the
+/// emulated tenant has registered for `graphlab studio` (`spa` redirect URIs
+/// `http://127.0.0.1` and `http://localhost`, any port; the admin consented
+/// its delegated permissions). It lives here, with the emulator's address,
+/// because it is a fact about the lab's default target that both the
+/// emulator (which seeds it) and the studio (which signs in with it, and
+/// must not import the emulator) read; on a real tenant the studio uses the
+/// lab's own app registration instead.
+pub const STUDIO_CLIENT_ID: &str = "5a7d1c3e-9b24-4f6a-8e1d-57ad10c0ffee";
 /// The lab's config, in the lab directory.
 pub const CONFIG_FILE: &str = "lab.toml";
 /// The lab app's client secret (0600), in the lab directory.

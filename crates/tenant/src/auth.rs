@@ -104,14 +104,17 @@ pub async fn authenticate(
             }
         },
     };
-    let claims =
-        match tenant.0.verified.validate(&tenant.0.key, token, &tenant.0.tenant_id) {
-            Ok(claims) => claims,
-            Err(e) => {
-                return GraphError::unauthorized(e.to_string(), &challenge())
-                    .into_response();
-            }
-        };
+    let claims = match tenant.0.verified.validate(
+        &tenant.0.key,
+        token,
+        &tenant.0.tenant_id,
+        tenant.now_secs(),
+    ) {
+        Ok(claims) => claims,
+        Err(e) => {
+            return GraphError::unauthorized(e.to_string(), &challenge()).into_response();
+        }
+    };
     let scopes = claims
         .scp
         .as_deref()

@@ -24,6 +24,7 @@ mod auth;
 mod batch;
 mod body;
 pub mod chaos;
+mod cors;
 mod error;
 #[doc(hidden)]
 pub mod fuzz;
@@ -61,12 +62,19 @@ pub use token::{AccessClaims, GRAPH_APP_ID, GRAPH_RESOURCE, SigningKey};
 
 use store::{Col, Store};
 
+/// How long the access tokens the token endpoint issues live (`expires_in`;
+/// Entra answers 3599 for its default of one hour). [`Tenant::issue_token`]
+/// mints tokens with the same lifetime.
+pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(3599);
+
 /// Default delay before a new group can get a team, like Graph's replication.
 pub const DEFAULT_REPLICATION_DELAY: Duration = Duration::from_secs(3);
 
-/// Where the emulator reads the time for the replication delay: the system
-/// clock, or a function a test gives so that the emulator and the code under
-/// test share one clock (a test moves it instead of sleeping).
+/// Where the emulator reads the time (the replication delay, Retry-After
+/// penalties, rate buckets, token lifetimes, codes' and device codes'
+/// expiry, device-code poll intervals): the system clock, or a function a
+/// test gives so that the emulator and the code under test share one clock
+/// (a test moves it instead of sleeping).
 #[derive(Clone)]
 pub struct Now(Arc<dyn Fn() -> std::time::SystemTime + Send + Sync>);
 
@@ -86,6 +94,11 @@ impl Now {
         (self.0)()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64)
+    }
+
+    /// Seconds since the Unix epoch.
+    pub(crate) fn secs(&self) -> u64 {
+        self.millis() / 1000
     }
 }
 
@@ -109,7 +122,7 @@ pub struct TenantConfig {
     pub unattended: Option<String>,
     /// Seconds a device-code client must wait between polls.
     pub device_poll_interval: u64,
-    /// The clock behind the replication delay.
+    /// The emulator's clock (see [`Now`]).
     pub now: Now,
     /// Read timeouts of the served emulator (slow clients).
     pub timeouts: limits::Timeouts,
@@ -134,7 +147,7 @@ impl TenantConfig {
         TenantConfig { state_dir: Some(dir.into()), ..TenantConfig::in_memory() }
     }
 
-    /// Reads the time for the replication delay from `now`.
+    /// Reads the time from `now` (see [`Now`]).
     pub fn clock(mut self, now: Now) -> TenantConfig {
         self.now = now;
         self
@@ -306,7 +319,7 @@ impl TokenSpec {
             client_id: seed::GRAPH_CLI_APP_ID.to_owned(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             roles: Vec::new(),
-            lifetime: Duration::from_secs(3600),
+            lifetime: ACCESS_TOKEN_LIFETIME,
             expired: None,
             audience: GRAPH_RESOURCE.to_owned(),
         }
@@ -368,6 +381,11 @@ impl Tenant {
         &self.0.admin_secret
     }
 
+    /// Seconds since the Unix epoch on the tenant's clock.
+    pub(crate) fn now_secs(&self) -> u64 {
+        self.0.now.secs()
+    }
+
     /// The tenant id (`tid`).
     pub fn tenant_id(&self) -> &str {
         &self.0.tenant_id
@@ -405,11 +423,11 @@ impl Tenant {
 
     /// Signs an access token from a full specification.
     pub fn issue_token_with(&self, spec: &TokenSpec) -> Result<String, TenantError> {
-        let now = token::now_secs();
+        let now = self.now_secs();
         let (iat, exp) = match spec.expired {
             Some(ago) => {
                 let exp = now.saturating_sub(ago.as_secs());
-                (exp.saturating_sub(3600), exp)
+                (exp.saturating_sub(ACCESS_TOKEN_LIFETIME.as_secs()), exp)
             }
             None => (now, now + spec.lifetime.as_secs()),
         };

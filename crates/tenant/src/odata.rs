@@ -36,11 +36,15 @@ pub struct QueryOptions {
 impl QueryOptions {
     /// Parses a raw query string.
     pub fn parse(query: &str) -> Result<QueryOptions, GraphError> {
+        // `form_urlencoded` replaces invalid UTF-8; Graph refuses it, so
+        // check first (the separators are ASCII: the whole query decodes
+        // as UTF-8 exactly when every name and value does).
+        if percent_decode_str(query).decode_utf8().is_err() {
+            return Err(GraphError::bad_request("The query string is not valid UTF-8."));
+        }
         let mut options = QueryOptions::default();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let key = decode(k)?;
-            let value = decode(v)?;
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let (key, value) = (key.into_owned(), value.into_owned());
             let name = key.strip_prefix('$').unwrap_or(&key).to_ascii_lowercase();
             let is_option = key.starts_with('$');
             match (is_option, name.as_str()) {
@@ -119,14 +123,6 @@ impl QueryOptions {
         }
         Ok(options)
     }
-}
-
-fn decode(s: &str) -> Result<String, GraphError> {
-    let plus = s.replace('+', " ");
-    percent_decode_str(&plus)
-        .decode_utf8()
-        .map(|c| c.into_owned())
-        .map_err(|_| GraphError::bad_request("The query string is not valid UTF-8."))
 }
 
 /// A `$filter` expression.
@@ -522,16 +518,17 @@ pub fn next_link(
     raw: &[(String, String)],
     token: &str,
 ) -> String {
-    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    // Graph writes the options' `$` as is (`$top=2&$skiptoken=…`).
+    let encode =
+        |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let mut link = format!("{root}{path}?");
     for (k, v) in raw {
-        link.push_str(k);
-        link.push('=');
-        link.push_str(&utf8_percent_encode(v, NON_ALPHANUMERIC).to_string());
-        link.push('&');
+        let key = encode(k);
+        let key = key.strip_prefix("%24").map_or(key.clone(), |rest| format!("${rest}"));
+        link.push_str(&format!("{key}={}&", encode(v)));
     }
     link.push_str("$skiptoken=");
-    link.push_str(token);
+    link.push_str(&encode(token));
     link
 }
 

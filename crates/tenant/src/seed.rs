@@ -24,6 +24,15 @@ pub const GLOBAL_ADMIN_ROLE: &str = "62e90394-69f5-4237-9190-012177145e10";
 pub const GRAPH_SP_ID: &str = "5e000000-0000-4000-8000-00000000a001";
 /// Object id of the Graph Command Line Tools service principal.
 pub const GRAPH_CLI_SP_ID: &str = "5e000000-0000-4000-8000-00000000a002";
+/// Object id of the service principal of "Graph Lab Studio", the SPA
+/// `graphlab studio` signs in with (its client id is
+/// [`graphlab_lab::STUDIO_CLIENT_ID`]).
+pub const STUDIO_SP_ID: &str = "5e000000-0000-4000-8000-00000000a003";
+/// The studio's `spa` redirect URIs (loopback: any port matches).
+pub const STUDIO_REDIRECT_URIS: &[&str] = &["http://127.0.0.1", "http://localhost"];
+/// The delegated permissions the admin consented for the studio.
+pub const STUDIO_SCOPES: &str = "openid profile offline_access User.Read User.ReadBasic.All \
+     Group.ReadWrite.All Application.Read.All DelegatedPermissionGrant.ReadWrite.All";
 /// Object id of the seeded Microsoft 365 group, like the sample groups of a
 /// developer-program tenant (the lab's OneNote request needs a group).
 pub const SAMPLE_GROUP_ID: &str = "60000000-0000-4000-8000-000000000001";
@@ -311,6 +320,40 @@ pub fn seed(tx: &mut WriteTx<'_>) {
             "resourceId": GRAPH_SP_ID,
             "scope": "openid profile offline_access User.Read Application.ReadWrite.All \
                       DelegatedPermissionGrant.ReadWrite.All Group.ReadWrite.All",
+        }),
+    );
+    // Graph Lab Studio: a single-page application registered in the lab's
+    // home (like Graph Explorer, its application object is not in this
+    // tenant), consented by the admin for the organisation.
+    tx.put(
+        Col::ServicePrincipals,
+        STUDIO_SP_ID,
+        json!({
+            "id": STUDIO_SP_ID,
+            "appId": graphlab_lab::STUDIO_CLIENT_ID,
+            "appDisplayName": "Graph Lab Studio",
+            "displayName": "Graph Lab Studio",
+            "servicePrincipalType": "Application",
+            "accountEnabled": true,
+            "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+            "servicePrincipalNames": [graphlab_lab::STUDIO_CLIENT_ID],
+            "oauth2PermissionScopes": [],
+            "appRoles": [],
+            "replyUrls": STUDIO_REDIRECT_URIS,
+            "_spaRedirectUris": STUDIO_REDIRECT_URIS,
+            "_publicClient": true,
+        }),
+    );
+    tx.put(
+        Col::Grants,
+        "grant-studio-allprincipals",
+        json!({
+            "id": "grant-studio-allprincipals",
+            "clientId": STUDIO_SP_ID,
+            "consentType": "AllPrincipals",
+            "principalId": null,
+            "resourceId": GRAPH_SP_ID,
+            "scope": STUDIO_SCOPES,
         }),
     );
 }

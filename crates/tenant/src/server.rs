@@ -4,7 +4,8 @@
 //! ([`spawn_server`]) on hyper-util's connection builder, with a timer, so
 //! that a client that sends its headers too slowly is cut off
 //! (`header_read_timeout`); the [`limits`] middleware, outermost in
-//! [`app`], refuses oversized URLs, header sections and bodies in Graph's
+//! [`app`] but for CORS (`cors.rs`, which answers preflights and must
+//! mark every answer, errors included), refuses oversized URLs, header sections and bodies in Graph's
 //! error shape and reads the body under a deadline.
 
 use std::{net::SocketAddr, time::Duration};
@@ -31,7 +32,7 @@ use crate::{
     Stats, Tenant, admin,
     auth::{self, ApiVersion},
     batch::{self, BatchState},
-    chaos,
+    chaos, cors,
     error::{self, GraphError},
     identity,
     limits::{self, Timeouts},
@@ -112,6 +113,7 @@ pub fn app(tenant: Tenant) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(tenant.clone(), count_requests))
         .layer(middleware::from_fn_with_state(tenant, self::limits))
+        .layer(middleware::from_fn(cors::middleware))
 }
 
 /// How much of an oversized body is read and dropped before the 413.

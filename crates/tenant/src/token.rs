@@ -199,6 +199,7 @@ impl VerifiedCache {
         key: &SigningKey,
         token: &str,
         tenant_id: &str,
+        now: u64,
     ) -> Result<AccessClaims, TokenError> {
         let cached = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned();
         let claims = match cached {
@@ -213,7 +214,7 @@ impl VerifiedCache {
                 claims
             }
         };
-        check_claims(claims, tenant_id)
+        check_claims(claims, tenant_id, now)
     }
 }
 
@@ -224,7 +225,7 @@ impl SigningKey {
         token: &str,
         tenant_id: &str,
     ) -> Result<AccessClaims, TokenError> {
-        check_claims(self.verify_signature(token)?, tenant_id)
+        check_claims(self.verify_signature(token)?, tenant_id, now_secs())
     }
 
     /// Checks the header and signature only, and decodes the claims.
@@ -255,8 +256,8 @@ impl SigningKey {
 fn check_claims(
     claims: AccessClaims,
     tenant_id: &str,
+    now: u64,
 ) -> Result<AccessClaims, TokenError> {
-    let now = now_secs();
     if claims.exp + LEEWAY_SECS <= now {
         return Err(TokenError::Expired);
     }

@@ -26,6 +26,9 @@ pub struct ClientApp {
     pub web: Vec<String>,
     /// Redirect URIs of the mobile/desktop platform (public).
     pub public: Vec<String>,
+    /// Redirect URIs of the single-page application platform (public; the
+    /// code must be redeemed from the browser, cross-origin, with PKCE).
+    pub spa: Vec<String>,
     /// "Allow public client flows" (device code without a secret).
     pub fallback_public: bool,
     /// Whether the app has any client secret registered.
@@ -57,6 +60,7 @@ pub fn find_client(store: &Store, client_id: &str) -> Option<ClientApp> {
             object_id: app["id"].as_str().map(str::to_owned),
             web: strings(&app["web"]["redirectUris"]),
             public: strings(&app["publicClient"]["redirectUris"]),
+            spa: strings(&app["spa"]["redirectUris"]),
             fallback_public: app["isFallbackPublicClient"].as_bool().unwrap_or(false),
             has_secrets: app["_secretHashes"].as_array().is_some_and(|a| !a.is_empty()),
             static_scopes,
@@ -69,12 +73,19 @@ pub fn find_client(store: &Store, client_id: &str) -> Option<ClientApp> {
             .find(|sp| sp["appId"] == client_id && sp["_publicClient"] == true)
             .cloned()
     })?;
+    let spa = strings(&sp["_spaRedirectUris"]);
     Some(ClientApp {
         app_id: client_id.to_owned(),
         name: sp["displayName"].as_str().unwrap_or("").to_owned(),
         object_id: None,
         web: Vec::new(),
-        public: strings(&sp["replyUrls"]),
+        // A first-party SPA's registration lives in its home tenant; the
+        // seed keeps its spa redirect URIs beside the service principal.
+        public: strings(&sp["replyUrls"])
+            .into_iter()
+            .filter(|u| !spa.contains(u))
+            .collect(),
+        spa,
         fallback_public: true,
         has_secrets: false,
         static_scopes: Vec::new(),
@@ -136,16 +147,38 @@ pub fn secret_matches(store: &Store, client_id: &str, secret: &str) -> bool {
     })
 }
 
-/// Whether a redirect URI is registered. Loopback URIs of public clients
-/// match on any port, as the platform allows for desktop apps.
+/// Whether a redirect URI is registered. Loopback URIs of public and
+/// single-page clients match on any port: "the port component ... is ignored
+/// for the purposes of matching a redirect URI" (Microsoft Learn, "Redirect
+/// URI (reply URL) best practices and limitations", localhost exceptions).
 pub fn redirect_kind(client: &ClientApp, uri: &str) -> Option<RedirectKind> {
     if client.web.iter().any(|r| r == uri) {
         return Some(RedirectKind::Web);
+    }
+    if client.spa.iter().any(|r| r == uri || same_loopback(r, uri)) {
+        return Some(RedirectKind::Spa);
     }
     if client.public.iter().any(|r| r == uri || same_loopback(r, uri)) {
         return Some(RedirectKind::Public);
     }
     None
+}
+
+/// The origin (`scheme://host[:port]`, lower-cased) of a URL, if it has one.
+pub(crate) fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next().filter(|h| !h.is_empty())?;
+    Some(format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+/// Whether a browser at `origin` may redeem the client's SPA codes: the
+/// origin of one of its `spa` redirect URIs (a loopback one on any port).
+pub(crate) fn spa_origin_allowed(client: &ClientApp, origin: &str) -> bool {
+    let Some(origin) = origin_of(origin) else { return false };
+    client.spa.iter().filter_map(|r| origin_of(r)).any(|registered| {
+        registered == origin
+            || same_loopback(&format!("{registered}/"), &format!("{origin}/"))
+    })
 }
 
 fn same_loopback(registered: &str, given: &str) -> bool {
@@ -171,6 +204,8 @@ pub enum RedirectKind {
     Web,
     /// Mobile and desktop: a public client.
     Public,
+    /// Single-page application: a public client in a browser.
+    Spa,
 }
 
 /// Scopes asked for in a v2 request, split into Graph's and OIDC's.
@@ -341,4 +376,21 @@ pub fn record_grant(
             "principalId": principal,
         }),
     );
+}
+
+/// Whether `resource` names Microsoft Graph (its URI or its app id).
+pub(crate) fn is_graph(resource: &str) -> bool {
+    let r = resource.trim_end_matches('/');
+    r.eq_ignore_ascii_case(GRAPH_RESOURCE) || r.eq_ignore_ascii_case(GRAPH_APP_ID)
+}
+
+/// AADSTS500011: a resource the tenant does not have.
+pub(crate) fn unknown_resource(resource: &str) -> AadError {
+    AadError::bad(
+        "invalid_resource",
+        500011,
+        format!(
+            "The resource principal named {resource} was not found in the tenant named {TENANT_ID}."
+        ),
+    )
 }

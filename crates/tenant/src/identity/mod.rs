@@ -9,16 +9,20 @@
 //! compared with their stored hashes, and consent is read from and written to
 //! `oauth2PermissionGrants`.
 
+mod admin_consent;
+mod authorize;
+mod consent;
+mod device_code;
 mod directory;
 pub(crate) mod error;
-mod flows;
+mod form;
+mod grants;
 mod pages;
+mod session;
+mod spa;
+mod token;
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use axum::{
     Json, Router,
@@ -33,6 +37,7 @@ use crate::{Tenant, seed};
 
 pub use directory::RedirectKind;
 use error::AadError;
+pub use spa::SPA_REFRESH_LIFETIME_SECS;
 
 /// How long an authorization code may wait to be redeemed.
 pub const CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -64,7 +69,8 @@ pub(crate) struct CodeGrant {
     pub oidc: Vec<String>,
     pub nonce: Option<String>,
     pub challenge: Option<(String, String)>,
-    pub issued: Instant,
+    /// When it was issued, on the tenant's clock (ms since the epoch).
+    pub issued_ms: u64,
     pub redeemed: bool,
     pub flavor: Flavor,
 }
@@ -85,8 +91,10 @@ pub(crate) struct DeviceGrant {
     pub user_code: String,
     pub scope: String,
     pub oidc: Vec<String>,
-    pub issued: Instant,
-    pub last_poll: Option<Instant>,
+    /// When it was issued, on the tenant's clock (ms since the epoch).
+    pub issued_ms: u64,
+    /// The last poll, on the tenant's clock (ms since the epoch).
+    pub last_poll_ms: Option<u64>,
     pub state: DeviceState,
     pub flavor: Flavor,
 }
@@ -102,6 +110,11 @@ pub(crate) struct Identity {
     pub unattended: Option<String>,
     /// Seconds clients must wait between device-code polls.
     pub device_interval: u64,
+}
+
+/// How long ago `since_ms` was on the tenant's clock (zero if in the future).
+pub(crate) fn age(tenant: &Tenant, since_ms: u64) -> Duration {
+    Duration::from_millis(tenant.0.now.millis().saturating_sub(since_ms))
 }
 
 /// Resolves a tenant path segment: `common`, `organizations`, the id or domain.
@@ -123,7 +136,7 @@ pub(crate) fn resolve_tenant(segment: &str) -> Result<(), AadError> {
 
 /// The form decoder, for the fuzz targets: the number of parameters.
 pub(crate) fn parse_form_for_fuzz(bytes: &[u8]) -> usize {
-    flows::parse_form(bytes).len()
+    form::parse_form(bytes).len()
 }
 
 /// The identity routes (mounted at the root, beside `/v1.0` and `/beta`).
@@ -136,23 +149,29 @@ pub fn routes(tenant: Tenant) -> Router {
         .route("/common/discovery/instance", get(instance_discovery))
         .route(
             "/{tenant}/oauth2/v2.0/authorize",
-            get(flows::authorize_v2).post(flows::authorize_post),
+            get(authorize::authorize_v2).post(authorize::authorize_post),
         )
         .route(
             "/{tenant}/oauth2/authorize",
-            get(flows::authorize_v1).post(flows::authorize_post),
+            get(authorize::authorize_v1).post(authorize::authorize_post),
         )
-        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(flows::token_v2))
-        .route("/{tenant}/oauth2/token", axum::routing::post(flows::token_v1))
+        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(token::token_v2))
+        .route("/{tenant}/oauth2/token", axum::routing::post(token::token_v1))
         .route(
             "/{tenant}/oauth2/v2.0/devicecode",
-            axum::routing::post(flows::devicecode_v2),
+            axum::routing::post(device_code::devicecode_v2),
         )
-        .route("/{tenant}/oauth2/devicecode", axum::routing::post(flows::devicecode_v1))
-        .route("/devicelogin", get(flows::devicelogin_page).post(flows::devicelogin_post))
+        .route(
+            "/{tenant}/oauth2/devicecode",
+            axum::routing::post(device_code::devicecode_v1),
+        )
+        .route(
+            "/devicelogin",
+            get(device_code::devicelogin_page).post(device_code::devicelogin_post),
+        )
         .route(
             "/{tenant}/v2.0/adminconsent",
-            get(flows::adminconsent).post(flows::adminconsent_post),
+            get(admin_consent::adminconsent).post(admin_consent::adminconsent_post),
         )
         .with_state(tenant)
 }

@@ -16,11 +16,11 @@ const CLI: &str = seed::GRAPH_CLI_APP_ID;
 const LOOPBACK: &str = "http://localhost:8400";
 const WEB_REDIRECT: &str = "https://global.consent.azure-apim.net/redirect";
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
 }
 
-fn pkce() -> (String, String) {
+pub(crate) fn pkce() -> (String, String) {
     let verifier = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
         + "-extra-entropy-for-pkce";
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -46,7 +46,7 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
     out
 }
 
-fn query_of(location: &str) -> HashMap<String, String> {
+pub(crate) fn query_of(location: &str) -> HashMap<String, String> {
     let query = location.split_once('?').map(|(_, q)| q).unwrap_or("");
     url_pairs(query)
 }
@@ -67,7 +67,7 @@ fn url_pairs(query: &str) -> HashMap<String, String> {
 }
 
 /// Shows the sign-in page for `authorize_url`, then answers it.
-async fn sign_in(
+pub(crate) async fn sign_in(
     h: &Harness,
     authorize_url: &str,
     login: &str,
@@ -89,7 +89,7 @@ async fn sign_in(
     http.post(h.url(path)).form(&form).send().await.unwrap()
 }
 
-fn authorize_url(
+pub(crate) fn authorize_url(
     version: &str,
     client_id: &str,
     redirect: &str,
@@ -109,7 +109,11 @@ fn authorize_url(
     )
 }
 
-async fn token(h: &Harness, version: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+pub(crate) async fn token(
+    h: &Harness,
+    version: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
     let path = if version == "v1" {
         "/common/oauth2/token"
     } else {
@@ -120,12 +124,12 @@ async fn token(h: &Harness, version: &str, form: &[(&str, &str)]) -> (StatusCode
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-fn aadsts(body: &Value) -> u64 {
+pub(crate) fn aadsts(body: &Value) -> u64 {
     body["error_codes"][0].as_u64().unwrap_or(0)
 }
 
 /// Registers an app through Graph as step 2 of the lab does; returns (object id, app id, secret).
-async fn register_app(
+pub(crate) async fn register_app(
     h: &Harness,
     web: &[&str],
     public: &[&str],
@@ -302,7 +306,7 @@ async fn public_client_auth_code_with_pkce_end_to_end() {
     assert_eq!(aadsts(&again), 54005);
 }
 
-fn jwt_claims(token: &str) -> Value {
+pub(crate) fn jwt_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
@@ -695,7 +699,8 @@ async fn device_code_interactive_unattended_slow_down_and_decline() {
         .await
         .unwrap();
     assert!(done.contains("signed in"), "{done}");
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Past the poll interval (1 s) on the emulator's clock.
+    h.clock.advance(std::time::Duration::from_millis(1100));
     let (status, tokens) = poll(device_code.clone()).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     assert!(tokens["refresh_token"].is_string() && tokens["id_token"].is_string());
