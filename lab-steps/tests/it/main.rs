@@ -371,3 +371,48 @@ async fn bad_input_and_missing_steps_give_one_line_causes() {
     assert!(broken.stderr.contains("line 1"), "{}", broken.stderr);
     running.shutdown().await;
 }
+
+/// Regression: `filter_query` escaped only spaces and `%`, so a group named
+/// `R&D` (the `&` ended the `$filter`) or `O'Neil` (the quote was not doubled,
+/// as OData requires) was not found by steps 6 and 7, which then tried to
+/// create it again. Both names are mail nicknames `check_group_name` accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_named_r_and_d_or_o_neil_are_created_once_and_found_the_second_time() {
+    let config = TenantConfig::in_memory()
+        .unattended(seed::ADMIN_UPN)
+        .device_poll_interval(1)
+        .replication_delay(Duration::ZERO);
+    let tenant = Tenant::open(&config).unwrap();
+    let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = running.base_url().to_owned();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let port = free_port().to_string();
+    for (name, args) in [
+        ("step02-register-app", vec!["--json"]),
+        ("step03-create-connector", vec!["--json", "--redirect-port", &port]),
+        ("step04-authorize-connector", vec!["--json"]),
+    ] {
+        step(name, &url, dir, &args).await.json();
+    }
+    for name in ["R&D", "O'Neil"] {
+        for program in ["step06-create-flow", "step07-use-batch"] {
+            let args = ["--json", "--name", name, "--time-scale", "600"];
+            let first = step(program, &url, dir, &args).await.json();
+            assert_eq!(first["changed"], true, "{program} --name {name}: {first}");
+            let again = step(program, &url, dir, &args).await.json();
+            assert_eq!(again["changed"], false, "{program} --name {name}: {again}");
+        }
+        let groups = tenant.objects("groups");
+        for nickname in
+            [name.to_owned(), format!("{name}Channels"), format!("{name}AllInOne")]
+        {
+            let count =
+                groups.iter().filter(|g| g["mailNickname"] == nickname.as_str()).count();
+            assert_eq!(count, 1, "one group {nickname}");
+        }
+    }
+    running.shutdown().await;
+}
