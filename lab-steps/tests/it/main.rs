@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use graphlab_tenant::{Tenant, TenantConfig, seed};
+use graphlab_tenant::{RunningTenant, Tenant, TenantConfig, seed};
 use serde_json::Value;
 
 struct Run {
@@ -81,21 +81,28 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// An emulator where the admin signs in unattended, served in-process, and
+/// its URL.
+async fn unattended_tenant(replication: Duration) -> (Tenant, RunningTenant, String) {
+    let config = TenantConfig::in_memory()
+        .unattended(seed::ADMIN_UPN)
+        .device_poll_interval(1)
+        .replication_delay(replication);
+    let tenant = Tenant::open(&config).unwrap();
+    let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = running.base_url().to_owned();
+    (tenant, running, url)
+}
+
 fn lab_dir(dir: &Path) -> PathBuf {
     dir.join(".lab")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lab_from_registration_to_channels() {
-    let config = TenantConfig::in_memory()
-        .unattended(seed::ADMIN_UPN)
-        .device_poll_interval(1)
-        .replication_delay(Duration::from_secs(1));
-    let tenant = Tenant::open(&config).unwrap();
-    let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let url = running.base_url().to_owned();
+    let (tenant, running, url) = unattended_tenant(Duration::from_secs(1)).await;
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
     let mut printed = String::new();
@@ -378,15 +385,7 @@ async fn bad_input_and_missing_steps_give_one_line_causes() {
 /// create it again. Both names are mail nicknames `check_group_name` accepts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_named_r_and_d_or_o_neil_are_created_once_and_found_the_second_time() {
-    let config = TenantConfig::in_memory()
-        .unattended(seed::ADMIN_UPN)
-        .device_poll_interval(1)
-        .replication_delay(Duration::ZERO);
-    let tenant = Tenant::open(&config).unwrap();
-    let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let url = running.base_url().to_owned();
+    let (tenant, running, url) = unattended_tenant(Duration::ZERO).await;
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
     let port = free_port().to_string();

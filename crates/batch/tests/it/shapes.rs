@@ -115,15 +115,12 @@ async fn client_and_emulator_agree_on_every_depends_on_shape() {
     let token = tenant.issue_token(seed::ADMIN_UPN, &["User.Read"]).unwrap();
     let http = reqwest::Client::new();
     let url = format!("{}/v1.0/$batch", running.base_url());
+    let post = |items: &[BatchItem]| {
+        http.post(&url).bearer_auth(&token).json(&payload(items)).send()
+    };
     for shape in SHAPES {
         let items = items(shape);
-        let answer = http
-            .post(&url)
-            .bearer_auth(&token)
-            .json(&payload(&items))
-            .send()
-            .await
-            .unwrap();
+        let answer = post(&items).await.unwrap();
         let status = answer.status().as_u16();
         let body: Value = answer.json().await.unwrap();
         let emulator = match status {
@@ -146,14 +143,7 @@ async fn client_and_emulator_agree_on_every_depends_on_shape() {
     // More than 20 requests: no shape makes that one batch.
     let many: Vec<BatchItem> =
         (0..21).map(|i| BatchItem::get(format!("m{i}"), "/me?$select=id")).collect();
-    let status = http
-        .post(&url)
-        .bearer_auth(&token)
-        .json(&payload(&many))
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let status = post(&many).await.unwrap().status();
     assert_eq!(status, 400);
     assert!(!client_accepts(many));
     running.shutdown().await;
