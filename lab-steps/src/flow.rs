@@ -58,7 +58,7 @@ pub async fn run_flow(
     let workflow = graphlab_flow::load(flow.text, flow.path)?;
     let scale =
         time_scale.unwrap_or(if lab.is_emulated() { EMULATOR_TIME_SCALE } else { 1.0 });
-    let package = lab.dir.join("connector").join("lab");
+    let package = lab.files().connector("lab");
     if !package.is_dir() {
         bail!(
             "no connector package in {}: run step03-create-connector first",

@@ -26,12 +26,13 @@ use graphlab_auth::{
     TokenCache, TokenProvider, microsoft, write_private,
 };
 use graphlab_batch::{BatchClient, BatchItem, Config, Outcome, Response, Version};
+use graphlab_lab::LabDir;
 pub use graphlab_lab::{
     AppConfig, EMULATOR_URL, LabConfig, Resolved, Target, TargetArgs,
     default_redirect_port,
 };
-use graphlab_lab::{CACHE_FILE, CONFIG_FILE, SECRET_FILE};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
 /// The app registration the lab creates (step 2).
@@ -106,7 +107,7 @@ impl Lab {
             &args.target,
             args.tenant.as_deref(),
             &config,
-            &args.lab_dir.join(CONFIG_FILE),
+            &LabDir::new(&args.lab_dir).config(),
             &graphlab_lab::process_env,
         );
         // Which tenant, and why, on stderr: stdout is the step's own.
@@ -126,6 +127,11 @@ impl Lab {
             json: args.json,
             http,
         })
+    }
+
+    /// The lab directory's files.
+    pub fn files(&self) -> LabDir {
+        LabDir::new(&self.dir)
     }
 
     /// Whether the target is anything but Microsoft's cloud.
@@ -159,14 +165,14 @@ impl Lab {
         self.config.app.as_ref().with_context(|| {
             format!(
                 "no app is registered in {}: run step02-register-app first",
-                self.dir.join(CONFIG_FILE).display()
+                self.files().config().display()
             )
         })
     }
 
     /// Where the client secret is kept.
     pub fn secret_path(&self) -> PathBuf {
-        self.dir.join(SECRET_FILE)
+        self.files().secret()
     }
 
     /// The app's client secret, if step 2 stored one.
@@ -190,7 +196,7 @@ impl Lab {
 
     fn auth_client(&self, client_id: &str) -> anyhow::Result<AuthClient> {
         let authority = Authority::new(&self.target.authority, &self.target.tenant)?;
-        let cache = TokenCache::file(self.dir.join(CACHE_FILE));
+        let cache = TokenCache::file(self.files().token_cache());
         Ok(AuthClient::new(authority, client_id, cache))
     }
 
@@ -354,7 +360,7 @@ pub async fn find_group(
     graph: &BatchClient,
     name: &str,
 ) -> anyhow::Result<Option<String>> {
-    let query = filter_query(&format!("mailNickname eq '{name}'"));
+    let query = filter_eq("mailNickname", name);
     let found = call(graph, BatchItem::get("find", format!("/groups?{query}")))
         .await?
         .json::<Value>()?;
@@ -380,10 +386,27 @@ pub fn first_failure(report: &graphlab_batch::Report) -> Option<String> {
         .map(|(id, o)| format!("id {id}: {}", o.describe()))
 }
 
-/// `$filter=<expression>` for a URL: spaces percent-encoded, as Graph wants
-/// them in a `$batch` item's URL.
+/// What a query value keeps as it is: letters, digits, `- . _ ~` (RFC
+/// 3986's unreserved characters) and `'`, OData's string quote; everything
+/// else is percent-encoded (`&` and `#` would end the value, `+` would read
+/// as a space, and spaces are not allowed in a `$batch` item's URL).
+const QUERY_VALUE: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'\'');
+
+/// `$filter=<expression>` for a URL, the expression percent-encoded.
 pub fn filter_query(expression: &str) -> String {
-    format!("$filter={}", expression.replace('%', "%25").replace(' ', "%20"))
+    format!("$filter={}", utf8_percent_encode(expression, QUERY_VALUE))
+}
+
+/// `value` as an OData string literal: in single quotes, a quote inside
+/// doubled (`O'Neil` is `'O''Neil'`, OData ABNF's `SQUOTE-in-string`).
+pub fn odata_string(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// `$filter=<property> eq '<value>'` for a URL, whatever `value` holds.
+pub fn filter_eq(property: &str, value: &str) -> String {
+    filter_query(&format!("{property} eq {}", odata_string(value)))
 }
 
 /// Checks a group name given on the command line: the lab uses it as the
@@ -485,5 +508,18 @@ mod tests {
             "$filter=displayName%20eq%20'MS%20Graph%20Batch%20App'"
         );
         assert_eq!(filter_query("a eq '100%'"), "$filter=a%20eq%20'100%25'");
+    }
+
+    #[test]
+    fn filter_values_that_a_group_name_may_hold_stay_in_the_filter() {
+        for (name, query) in [
+            ("R&D", "$filter=mailNickname%20eq%20'R%26D'"),
+            ("a#b", "$filter=mailNickname%20eq%20'a%23b'"),
+            ("a+b", "$filter=mailNickname%20eq%20'a%2Bb'"),
+            ("O'Neil", "$filter=mailNickname%20eq%20'O''Neil'"),
+        ] {
+            assert!(check_group_name(name).is_ok(), "{name} is a group name");
+            assert_eq!(filter_eq("mailNickname", name), query);
+        }
     }
 }

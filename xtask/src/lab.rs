@@ -12,6 +12,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use graphlab_lab::LabDir;
 use serde_json::Value;
 
 use crate::{
@@ -357,11 +358,8 @@ fn reset(options: &TenantOptions) -> anyhow::Result<()> {
         println!("{} does not exist: nothing to remove", dir.display());
         return Ok(());
     }
-    let looks_like_lab =
-        ["lab.toml", "tenant", "tenant.pid", "tenant.log", "token-cache.json"]
-            .iter()
-            .any(|f| dir.join(f).exists())
-            || fs::read_dir(&dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+    let looks_like_lab = LabDir::new(&dir).has_lab_files()
+        || fs::read_dir(&dir).map(|mut d| d.next().is_none()).unwrap_or(false);
     if !looks_like_lab {
         bail!(
             "{} does not look like a lab directory (no lab.toml, tenant/ or token cache); not removing it",

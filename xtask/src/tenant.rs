@@ -9,6 +9,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use graphlab_lab::LabDir;
 
 use crate::root;
 
@@ -44,11 +45,11 @@ impl TenantOptions {
     }
 
     fn pid_file(&self) -> PathBuf {
-        self.lab_dir().join("tenant.pid")
+        LabDir::new(self.lab_dir()).tenant_pid()
     }
 
     fn log_file(&self) -> PathBuf {
-        self.lab_dir().join("tenant.log")
+        LabDir::new(self.lab_dir()).tenant_log()
     }
 }
 
@@ -176,7 +177,7 @@ pub fn probe(url: &str) -> anyhow::Result<Option<Health>> {
 /// The admin routes' bearer secret, which the tenant writes (0600) into its
 /// state directory, `<lab-dir>/tenant/admin-secret`.
 fn admin_secret(options: &TenantOptions) -> anyhow::Result<String> {
-    let path = options.lab_dir().join("tenant").join("admin-secret");
+    let path = LabDir::new(options.lab_dir()).tenant_state().join("admin-secret");
     let text = fs::read_to_string(&path)
         .with_context(|| format!("cannot read the admin secret {}", path.display()))?;
     Ok(text.trim().to_owned())

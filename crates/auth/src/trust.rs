@@ -27,6 +27,10 @@ pub const CA_CERT_ENV: &str = "GRAPHLAB_CA_CERT";
 /// directory (`<lab-dir>/tenant/tls-cert.pem` for the lab's emulator).
 pub const EMULATOR_CERT: &str = "tls-cert.pem";
 
+/// How long a Graph call (a `$batch` call, `graphlab graph`'s request) may
+/// take, from sending to the end of the answer, before the client gives up.
+pub const GRAPH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(100);
+
 /// Certificates trusted beyond the platform's store.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {

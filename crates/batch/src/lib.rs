@@ -14,18 +14,24 @@
 //! [`Outcome`] per item. It knows nothing of the emulator.
 #![deny(missing_docs)]
 
+mod caseless;
+pub mod clock;
 mod executor;
 #[doc(hidden)]
 pub mod fuzz;
+mod input;
 mod item;
 mod outcome;
 pub mod plan;
 pub mod reference;
 
+pub use caseless::Caseless;
+pub use clock::{Clock, TokioClock, VirtualClock};
 pub use executor::{BatchClient, Config, Progress, Report, Version, retry_after};
+pub use input::{Format, Input, Lines, read_input};
 pub use item::{
     BatchItem, Body, DEFAULT_RETRY_FOR, MAX_RETRY_FOR, Method, parse_document,
-    parse_items, parse_line, starts_json_lines,
+    parse_items, parse_line,
 };
 pub use outcome::{Headers, JsonText, Outcome, Response, ResponseBody};
 

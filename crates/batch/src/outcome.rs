@@ -8,7 +8,7 @@
 use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
-use serde_json::{Value, value::RawValue};
+use serde_json::{Value, json, value::RawValue};
 
 /// A part of an answer's text, shared with the rest of the answer.
 #[derive(Clone)]
@@ -313,6 +313,28 @@ impl Outcome {
                 format!("gave up after {attempts} attempts: {last}")
             }
             Outcome::NotSent { reason } => format!("not sent: {reason}"),
+        }
+    }
+
+    /// The outcome of item `id` as one JSON object, as `graphlab batch run
+    /// --json` prints it: `{"id", "status", "attempts", "ok", "body"}` when
+    /// there was an answer (a binary body as `{"bytes": N}`), else `{"id",
+    /// "status", "ok": false, "error"}`.
+    pub fn to_json(&self, id: &str) -> Value {
+        match self {
+            Outcome::Success(r) | Outcome::HttpError(r) => {
+                let body = match &r.body {
+                    ResponseBody::Json(v) => v.to_value(),
+                    ResponseBody::Bytes(b) => json!({ "bytes": b.len() }),
+                    ResponseBody::Empty => Value::Null,
+                };
+                json!({"id": id, "status": r.status, "attempts": r.attempts,
+                       "ok": self.is_success(), "body": body})
+            }
+            other => {
+                json!({"id": id, "status": other.status(), "ok": false,
+                       "error": other.describe()})
+            }
         }
     }
 }

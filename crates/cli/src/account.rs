@@ -5,7 +5,6 @@ use std::{process::ExitCode, time::SystemTime};
 use anyhow::bail;
 use clap::Args;
 use graphlab_auth::{Interactive, microsoft::GRAPH_CLI_CLIENT_ID};
-use graphlab_lab::CACHE_FILE;
 
 use crate::options::Global;
 use crate::output::outln;
@@ -100,7 +99,7 @@ pub async fn whoami(global: &Global) -> anyhow::Result<ExitCode> {
     if data.accounts.is_empty() {
         outln!(
             "no account is signed in (cache: {})",
-            global.lab_dir.join(CACHE_FILE).display()
+            global.lab().token_cache().display()
         );
         return Ok(ExitCode::FAILURE);
     }

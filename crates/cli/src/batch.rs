@@ -1,21 +1,15 @@
 //! `graphlab batch run FILE|-`: a JSON-batch job from the lab's
 //! `{"requests":[...]}` format or from JSON lines, through `graphlab-batch`.
 
-use std::{
-    collections::BTreeMap,
-    io::{BufRead, IsTerminal, Read},
-    process::ExitCode,
-    time::Duration,
-};
+use std::{collections::BTreeMap, io::IsTerminal, process::ExitCode, time::Duration};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use graphlab_auth::microsoft::GRAPH_CLI_CLIENT_ID;
 use graphlab_batch::{
-    BatchClient, BatchError, BatchItem, Config, DEFAULT_RETRY_FOR, Outcome, Progress,
-    Version, parse_document, parse_line, starts_json_lines,
+    BatchClient, BatchError, BatchItem, Config, DEFAULT_RETRY_FOR, Input, Outcome,
+    Progress, Version, read_input,
 };
-use serde_json::json;
 
 use crate::{options::Global, output::outln};
 
@@ -67,22 +61,6 @@ pub struct RunArgs {
     /// [env: GRAPHLAB_ACCESS_TOKEN].
     #[arg(long, env = "GRAPHLAB_ACCESS_TOKEN", hide_env_values = true)]
     access_token: Option<String>,
-}
-
-fn outcome_json(id: &str, o: &Outcome) -> serde_json::Value {
-    match o {
-        Outcome::Success(r) | Outcome::HttpError(r) => {
-            let body = match &r.body {
-                graphlab_batch::ResponseBody::Json(v) => v.to_value(),
-                graphlab_batch::ResponseBody::Bytes(b) => json!({ "bytes": b.len() }),
-                graphlab_batch::ResponseBody::Empty => serde_json::Value::Null,
-            };
-            json!({"id": id, "status": r.status, "attempts": r.attempts, "ok": o.is_success(), "body": body})
-        }
-        other => {
-            json!({"id": id, "status": other.status(), "ok": false, "error": other.describe()})
-        }
-    }
 }
 
 /// The table's last column: what the status column does not already say.
@@ -145,7 +123,7 @@ pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitC
         ..Config::default()
     };
     let name = if args.file == "-" { "<stdin>".to_owned() } else { args.file.clone() };
-    let mut reader: Box<dyn BufRead> = if args.file == "-" {
+    let reader: Box<dyn std::io::BufRead> = if args.file == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
@@ -182,19 +160,8 @@ pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitC
         });
     }
 
-    // The first non-blank line tells JSON lines from a document.
-    let mut first = String::new();
-    let mut skipped = 0;
-    loop {
-        first.clear();
-        let read = reader
-            .read_line(&mut first)
-            .with_context(|| format!("cannot read {name}"))?;
-        if read == 0 || !first.trim().is_empty() {
-            break;
-        }
-        skipped += 1;
-    }
+    // The format is graphlab-batch's to tell, as for `parse_items`.
+    let input = read_input(reader, &name)?;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut failed = 0usize;
     let mut header = !args.json;
@@ -204,7 +171,7 @@ pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitC
             failed += 1;
         }
         if args.json {
-            outln!("{}", outcome_json(&id, &o));
+            outln!("{}", o.to_json(&id));
         } else {
             if std::mem::take(&mut header) {
                 outln!("{:<24} {:<9} DETAIL", "ID", "STATUS");
@@ -213,54 +180,37 @@ pub async fn run(global: &Global, command: BatchCommand) -> anyhow::Result<ExitC
         }
     };
     let started = std::time::Instant::now();
-    let (total, calls) = if !starts_json_lines(&first) {
-        let mut text = first;
-        reader
-            .read_to_string(&mut text)
-            .with_context(|| format!("cannot read {name}"))?;
-        if text.trim().is_empty() {
-            bail!("{name} is empty: give {{\"requests\":[...]}} or one request per line");
-        }
-        // Line numbers of the document count the blank lines skipped.
-        let text = format!("{}{text}", "\n".repeat(skipped));
-        let items = parse_document(&text, &name)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| {
-                prepare(&client, &args, item, &format!("{name}: requests[{i}]"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if items.is_empty() {
-            bail!(
-                "{name}: 'requests' is empty: nothing to send (Graph answers 400 to an empty batch)"
-            );
-        }
-        let report = client.run(items).await?;
-        let calls = report.batch_calls;
-        let total = report.outcomes.len();
-        for (id, o) in report.outcomes {
-            print(id, o);
-        }
-        (total, calls)
-    } else {
-        // JSON lines: streamed in windows, so memory stays flat.
-        let number = skipped + 1;
-        let lines = std::iter::once(Ok((number, first))).chain(
-            reader.lines().enumerate().map(|(n, line)| line.map(|l| (number + 1 + n, l))),
-        );
-        let items = lines.filter_map(|line| match line {
-            Ok((n, line)) => parse_line(&line, &name, n)
-                .and_then(|item| {
-                    item.map(|item| prepare(&client, &args, item, &format!("{name}:{n}")))
-                        .transpose()
+    let (total, calls) = match input {
+        Input::Document(items) => {
+            let items = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    prepare(&client, &args, item, &format!("{name}: requests[{i}]"))
                 })
-                .transpose(),
-            Err(e) => Some(Err(BatchError::Input {
-                at: name.clone(),
-                message: format!("cannot read: {e}"),
-            })),
-        });
-        client.run_stream(items, 2000, &mut print).await?
+                .collect::<Result<Vec<_>, _>>()?;
+            if items.is_empty() {
+                bail!(
+                    "{name}: 'requests' is empty: nothing to send (Graph answers 400 to an empty batch)"
+                );
+            }
+            let report = client.run(items).await?;
+            let calls = report.batch_calls;
+            let total = report.outcomes.len();
+            for (id, o) in report.outcomes {
+                print(id, o);
+            }
+            (total, calls)
+        }
+        Input::Lines(lines) => {
+            // JSON lines: streamed in windows, so memory stays flat.
+            let items = lines.map(|line| {
+                line.and_then(|(n, item)| {
+                    prepare(&client, &args, item, &format!("{name}:{n}"))
+                })
+            });
+            client.run_stream(items, 2000, &mut print).await?
+        }
     };
     if let Some(bar) = bar {
         bar.finish_and_clear();

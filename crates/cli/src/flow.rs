@@ -23,7 +23,7 @@ use graphlab_flow::{
     expr::Template,
     history::History,
 };
-use graphlab_lab::{LabConfig, SECRET_FILE};
+use graphlab_lab::LabConfig;
 use serde_json::Value;
 
 use crate::options::Global;
@@ -244,7 +244,7 @@ fn parameter_values(doc: &Value) -> anyhow::Result<BTreeMap<String, Value>> {
 fn connectors(global: &Global, given: &[String]) -> anyhow::Result<Connectors> {
     let mut out = Connectors::new();
     if given.is_empty() {
-        let dir = global.lab_dir.join("connector").join("lab");
+        let dir = global.lab().connector("lab");
         if dir.is_dir() {
             out.add(Connector::load(&dir, None).map_err(anyhow::Error::msg)?);
         }
@@ -270,7 +270,7 @@ async fn tokens(
 ) -> anyhow::Result<Arc<dyn TokenProvider>> {
     if token.is_none()
         && let Some(app) = LabConfig::load(&global.lab_dir)?.app
-        && let Ok(secret) = std::fs::read_to_string(global.lab_dir.join(SECRET_FILE))
+        && let Ok(secret) = std::fs::read_to_string(global.lab().secret())
         && !secret.trim().is_empty()
     {
         let authority =

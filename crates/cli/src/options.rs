@@ -10,7 +10,7 @@ use graphlab_auth::{
     AuthClient, Authority, Secret, SilentTokenProvider, StaticToken, TokenCache,
     TokenProvider,
 };
-use graphlab_lab::{CACHE_FILE, CONFIG_FILE, LabConfig, Resolved, TargetArgs};
+use graphlab_lab::{LabConfig, LabDir, Resolved, TargetArgs};
 
 use crate::output::outln;
 
@@ -33,6 +33,11 @@ pub struct Global {
 }
 
 impl Global {
+    /// The lab directory's files.
+    pub fn lab(&self) -> LabDir {
+        LabDir::new(&self.lab_dir)
+    }
+
     /// The target, resolved as the lab steps resolve it; `tenant` is a
     /// command's own `--tenant`, if it has one.
     pub fn resolve(&self, tenant: Option<&str>) -> anyhow::Result<Resolved> {
@@ -41,7 +46,7 @@ impl Global {
             &self.target,
             tenant,
             &config,
-            &self.lab_dir.join(CONFIG_FILE),
+            &self.lab().config(),
             &graphlab_lab::process_env,
         ))
     }
@@ -56,7 +61,7 @@ impl Global {
 
     /// The lab's token cache.
     pub fn cache(&self) -> TokenCache {
-        TokenCache::file(self.lab_dir.join(CACHE_FILE))
+        TokenCache::file(self.lab().token_cache())
     }
 
     /// A client of the resolved identity platform.

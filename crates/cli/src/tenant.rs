@@ -112,7 +112,7 @@ async fn serve(global: &Global, mut args: ServeArgs) -> anyhow::Result<ExitCode>
         TenantConfig::in_memory()
     } else {
         TenantConfig::persistent(
-            args.state.unwrap_or_else(|| global.lab_dir.join("tenant")),
+            args.state.unwrap_or_else(|| global.lab().tenant_state()),
         )
     };
     config.replication_delay = Duration::from_secs_f64(args.replication_delay);
@@ -274,7 +274,7 @@ async fn status(global: &Global) -> anyhow::Result<ExitCode> {
 }
 
 fn token(global: &Global, args: TokenArgs) -> anyhow::Result<ExitCode> {
-    let dir = args.state.unwrap_or_else(|| global.lab_dir.join("tenant"));
+    let dir = args.state.unwrap_or_else(|| global.lab().tenant_state());
     if !dir.join("tenant.db").exists() {
         bail!(
             "no emulator state in {} (start it once with `graphlab tenant serve`)",

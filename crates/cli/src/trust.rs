@@ -38,9 +38,14 @@ pub fn install(global: &Global, args: &TrustArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An HTTP client with the installed trust.
+/// An HTTP client with the installed trust, which gives up on an answer
+/// after [`GRAPH_TIMEOUT`](graphlab_auth::trust::GRAPH_TIMEOUT).
 pub fn client() -> anyhow::Result<reqwest::Client> {
-    Trust::installed().client_builder().build().context("cannot build the HTTP client")
+    Trust::installed()
+        .client_builder()
+        .timeout(graphlab_auth::trust::GRAPH_TIMEOUT)
+        .build()
+        .context("cannot build the HTTP client")
 }
 
 /// A transport error in words (with how to trust a refused certificate).

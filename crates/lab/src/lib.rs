@@ -20,6 +20,13 @@ use clap::Args;
 use graphlab_auth::{Account, microsoft, write_private};
 use serde::{Deserialize, Serialize};
 
+mod dir;
+
+pub use dir::{
+    CACHE_FILE, CONFIG_FILE, CONNECTOR_DIR, LabDir, SECRET_FILE, TENANT_DIR,
+    TENANT_LOG_FILE, TENANT_PID_FILE,
+};
+
 /// The embedded tenant's address when `cargo xtask setup-lab` starts it.
 pub const EMULATOR_URL: &str = "http://127.0.0.1:5580";
 /// The client id of "Graph Lab Studio", the single-page application the
@@ -31,12 +38,6 @@ pub const EMULATOR_URL: &str = "http://127.0.0.1:5580";
 /// must not import the emulator) read; on a real tenant the studio uses the
 /// lab's own app registration instead.
 pub const STUDIO_CLIENT_ID: &str = "5a7d1c3e-9b24-4f6a-8e1d-57ad10c0ffee";
-/// The lab's config, in the lab directory.
-pub const CONFIG_FILE: &str = "lab.toml";
-/// The lab app's client secret (0600), in the lab directory.
-pub const SECRET_FILE: &str = "app-secret";
-/// The token cache (0600), in the lab directory.
-pub const CACHE_FILE: &str = "token-cache.json";
 /// The tenant segment used when none is configured.
 pub const DEFAULT_TENANT: &str = "organizations";
 
@@ -120,7 +121,7 @@ pub const fn default_redirect_port() -> u16 {
 impl LabConfig {
     /// Reads `dir/lab.toml`; an absent file is an empty config.
     pub fn load(dir: &Path) -> Result<LabConfig, LabError> {
-        let path = dir.join(CONFIG_FILE);
+        let path = LabDir::new(dir).config();
         match fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| LabError::Invalid {
                 path: path.display().to_string(),
@@ -137,7 +138,7 @@ impl LabConfig {
     /// owner-only if needed.
     pub fn save(&self, dir: &Path) -> Result<(), LabError> {
         create_lab_dir(dir)?;
-        let path = dir.join(CONFIG_FILE);
+        let path = LabDir::new(dir).config();
         let body = toml::to_string(self).map_err(|e| LabError::Invalid {
             path: path.display().to_string(),
             message: e.to_string(),

@@ -3,7 +3,7 @@
 //! The payload is checked first, with the rules Graph applies (at most 20
 //! requests; `id`, `method` and a relative `url` required; ids unique without
 //! regard to case; `Content-Type` with a body; `dependsOn` parallel, serial or
-//! all naming the same earlier request). A payload that breaks one is refused
+//! all naming the same request, wherever it stands). A payload that breaks one is refused
 //! whole with 400 and a message naming the item. Otherwise every item is
 //! dispatched through the same router, authentication, permissions, throttling
 //! and faults as a direct call; independent items run concurrently; an item
@@ -306,11 +306,6 @@ fn parse(bytes: &[u8]) -> Result<Vec<Item>, GraphError> {
             if j == i {
                 return Err(invalid(format!("Request id '{id}' depends on itself.")));
             }
-            if j > i {
-                return Err(invalid(format!(
-                    "Request id '{id}' depends on '{target}', which comes after it; a dependency must come earlier in the batch."
-                )));
-            }
             items[i].depends_on = Some(j);
         }
     }
@@ -324,7 +319,11 @@ pub(crate) fn parse_for_fuzz(bytes: &[u8]) -> Result<usize, String> {
 }
 
 /// Graph accepts three dependency shapes: parallel (none), serial (each on
-/// the one before), or every dependent on the same request.
+/// the one before), or "same": every request that names a dependency names
+/// the same one, which names none and may stand anywhere in the batch (the
+/// rule of Graph's known issues for JSON batching, as Microsoft's Graph SDKs
+/// check it: `BatchRequestContent.validateDependencies`). The shared table
+/// in `crates/batch/tests/it/shapes.rs` holds the client to the same rule.
 fn check_shape(items: &[Item]) -> Result<(), GraphError> {
     let parallel = items.iter().all(|i| i.depends_on.is_none());
     let serial = items.iter().enumerate().all(|(n, i)| i.depends_on == n.checked_sub(1));

@@ -20,7 +20,7 @@ use graphlab_auth::{Secret, StaticToken};
 use graphlab_batch::{BatchItem, Version};
 use lab_steps::{
     APP_NAME, AppConfig, CONNECTOR_SCOPES, GRAPH_APP_ID, Lab, LabArgs, call, field,
-    filter_query, shown,
+    filter_eq, shown,
 };
 use serde_json::{Value, json};
 
@@ -54,15 +54,12 @@ async fn step(args: Args) -> anyhow::Result<()> {
 
     // ANCHOR: register
     let filter = match &args.client_id {
-        Some(id) => format!("appId eq '{id}'"),
-        None => format!("displayName eq '{APP_NAME}'"),
+        Some(id) => filter_eq("appId", id),
+        None => filter_eq("displayName", APP_NAME),
     };
-    let found = call(
-        &graph,
-        BatchItem::get("find", format!("/applications?{}", filter_query(&filter))),
-    )
-    .await?
-    .json::<Value>()?;
+    let found = call(&graph, BatchItem::get("find", format!("/applications?{filter}")))
+        .await?
+        .json::<Value>()?;
     let app = match found["value"].as_array().and_then(|apps| apps.first()) {
         Some(app) => {
             lab.say(format!(
@@ -77,10 +74,7 @@ async fn step(args: Args) -> anyhow::Result<()> {
                 &graph,
                 BatchItem::get(
                     "graph",
-                    format!(
-                        "/servicePrincipals?{}",
-                        filter_query(&format!("appId eq '{GRAPH_APP_ID}'"))
-                    ),
+                    format!("/servicePrincipals?{}", filter_eq("appId", GRAPH_APP_ID)),
                 ),
             )
             .await?
@@ -157,7 +151,7 @@ async fn step(args: Args) -> anyhow::Result<()> {
     {
         lab.config.app = Some(app_config.clone());
         lab.save()?;
-        lab.say(format!("Saved {}", shown(&lab.dir.join("lab.toml"))));
+        lab.say(format!("Saved {}", shown(&lab.files().config())));
         changed = true;
     }
     // ANCHOR_END: store

@@ -57,7 +57,7 @@ async fn step(args: Args) -> anyhow::Result<()> {
             ..ExportOptions::default()
         };
         let package = export(&options);
-        let dir = lab.dir.join("connector").join(name);
+        let dir = lab.files().connector(name);
         let unchanged = package
             .files()
             .iter()

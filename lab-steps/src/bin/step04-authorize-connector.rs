@@ -66,10 +66,7 @@ async fn step(args: Args) -> anyhow::Result<()> {
     lab.say(format!("  account: {account}"));
     lab.say(format!("  app:     {}", lab.app()?.name));
     lab.say(format!("  scopes:  {}", scopes.join(" ")));
-    lab.say(format!(
-        "  cache:   {}",
-        lab_steps::shown(&lab.dir.join("token-cache.json"))
-    ));
+    lab.say(format!("  cache:   {}", lab_steps::shown(&lab.files().token_cache())));
     // ANCHOR_END: show
 
     lab.report(&json!({

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use graphlab_tenant::{Tenant, TenantConfig, seed};
+use graphlab_tenant::{RunningTenant, Tenant, TenantConfig, seed};
 use serde_json::Value;
 
 struct Run {
@@ -81,21 +81,28 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// An emulator where the admin signs in unattended, served in-process, and
+/// its URL.
+async fn unattended_tenant(replication: Duration) -> (Tenant, RunningTenant, String) {
+    let config = TenantConfig::in_memory()
+        .unattended(seed::ADMIN_UPN)
+        .device_poll_interval(1)
+        .replication_delay(replication);
+    let tenant = Tenant::open(&config).unwrap();
+    let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = running.base_url().to_owned();
+    (tenant, running, url)
+}
+
 fn lab_dir(dir: &Path) -> PathBuf {
     dir.join(".lab")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lab_from_registration_to_channels() {
-    let config = TenantConfig::in_memory()
-        .unattended(seed::ADMIN_UPN)
-        .device_poll_interval(1)
-        .replication_delay(Duration::from_secs(1));
-    let tenant = Tenant::open(&config).unwrap();
-    let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let url = running.base_url().to_owned();
+    let (tenant, running, url) = unattended_tenant(Duration::from_secs(1)).await;
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
     let mut printed = String::new();
@@ -369,5 +376,42 @@ async fn bad_input_and_missing_steps_give_one_line_causes() {
         broken.stderr
     );
     assert!(broken.stderr.contains("line 1"), "{}", broken.stderr);
+    running.shutdown().await;
+}
+
+/// Regression: `filter_query` escaped only spaces and `%`, so a group named
+/// `R&D` (the `&` ended the `$filter`) or `O'Neil` (the quote was not doubled,
+/// as OData requires) was not found by steps 6 and 7, which then tried to
+/// create it again. Both names are mail nicknames `check_group_name` accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_named_r_and_d_or_o_neil_are_created_once_and_found_the_second_time() {
+    let (tenant, running, url) = unattended_tenant(Duration::ZERO).await;
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let port = free_port().to_string();
+    for (name, args) in [
+        ("step02-register-app", vec!["--json"]),
+        ("step03-create-connector", vec!["--json", "--redirect-port", &port]),
+        ("step04-authorize-connector", vec!["--json"]),
+    ] {
+        step(name, &url, dir, &args).await.json();
+    }
+    for name in ["R&D", "O'Neil"] {
+        for program in ["step06-create-flow", "step07-use-batch"] {
+            let args = ["--json", "--name", name, "--time-scale", "600"];
+            let first = step(program, &url, dir, &args).await.json();
+            assert_eq!(first["changed"], true, "{program} --name {name}: {first}");
+            let again = step(program, &url, dir, &args).await.json();
+            assert_eq!(again["changed"], false, "{program} --name {name}: {again}");
+        }
+        let groups = tenant.objects("groups");
+        for nickname in
+            [name.to_owned(), format!("{name}Channels"), format!("{name}AllInOne")]
+        {
+            let count =
+                groups.iter().filter(|g| g["mailNickname"] == nickname.as_str()).count();
+            assert_eq!(count, 1, "one group {nickname}");
+        }
+    }
     running.shutdown().await;
 }

@@ -1,18 +1,22 @@
 //! graphlab-batch against the emulator over real HTTP: batching, retries,
 //! dependencies, references, and properties over random dependency graphs.
+//! The client and the emulator share one virtual clock: backoffs,
+//! `Retry-After` penalties and the replication delay pass without waiting.
+
+mod shapes;
 
 use std::{
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Duration,
+    time::{Duration, SystemTime},
 };
 
 use graphlab_auth::{AuthError, BoxFuture, Secret, StaticToken, TokenProvider};
-use graphlab_batch::{BatchClient, BatchItem, Config, Outcome, Version};
+use graphlab_batch::{BatchClient, BatchItem, Config, Outcome, Version, VirtualClock};
 use graphlab_tenant::{
-    ChaosConfig, RunningTenant, Tenant, TenantConfig, TokenSpec, seed,
+    ChaosConfig, Now, RunningTenant, Tenant, TenantConfig, TokenSpec, seed,
 };
 use serde_json::json;
 
@@ -22,14 +26,19 @@ const SCOPES: &[&str] =
 struct Emulator {
     tenant: Tenant,
     running: RunningTenant,
+    clock: VirtualClock,
 }
 
+/// An emulator on the clock its clients get.
 async fn emulator(config: TenantConfig) -> Emulator {
+    let clock = VirtualClock::new();
+    let (start, shared) = (SystemTime::now(), clock.clone());
+    let config = config.clock(Now::from_fn(move || start + shared.elapsed()));
     let tenant = Tenant::open(&config).unwrap();
     let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    Emulator { tenant, running }
+    Emulator { tenant, running, clock }
 }
 
 fn fast() -> Config {
@@ -47,6 +56,7 @@ fn client(e: &Emulator, config: Config) -> BatchClient {
         Arc::new(StaticToken(Secret::new(token))),
         config,
     )
+    .with_clock(Arc::new(e.clock.clone()))
 }
 
 fn group(id: &str, name: &str) -> BatchItem {
@@ -160,6 +170,7 @@ async fn the_lab_sequence_as_one_plan_with_references_and_replication_retries() 
     assert_eq!(report.get("team").unwrap().status(), Some(201));
     let Outcome::Success(team) = report.get("team").unwrap() else { unreachable!() };
     assert!(team.attempts > 1, "the 404 of a not-yet-replicated group was retried");
+    assert!(e.clock.elapsed() >= Duration::from_millis(1500), "on the shared clock");
     for c in ["c1", "c2", "c3"] {
         assert_eq!(report.get(c).unwrap().status(), Some(201));
     }
@@ -262,7 +273,8 @@ async fn a_401_re_acquires_the_token_once() {
     let e = emulator(TenantConfig::in_memory()).await;
     let tokens =
         Arc::new(Rotating { tenant: e.tenant.clone(), refreshed: AtomicUsize::new(0) });
-    let client = BatchClient::new(e.running.base_url(), tokens.clone(), fast());
+    let client = BatchClient::new(e.running.base_url(), tokens.clone(), fast())
+        .with_clock(Arc::new(e.clock.clone()));
     let report = client.run(vec![BatchItem::get("me", "/me")]).await.unwrap();
     assert!(report.all_succeeded(), "{:?}", report.get("me"));
     assert_eq!(tokens.refreshed.load(Ordering::SeqCst), 1);
@@ -401,4 +413,26 @@ async fn a_lost_page_never_sends_a_post_twice() {
             );
         }
     }
+}
+
+/// Regression: `Report::get` compared ids ASCII-only while `plan::check`
+/// compares them without regard to case, so `get("ä1")` did not find the
+/// item `Ä1` that `check` had accepted (and refused beside `ä1`).
+#[tokio::test]
+async fn a_non_ascii_id_round_trips_through_report_get() {
+    let e = emulator(TenantConfig::in_memory()).await;
+    let items = vec![
+        BatchItem::get("Ä1", "/me?$select=id"),
+        BatchItem::get("Émile", "/me?$select=id,displayName"),
+        BatchItem::get("after", "/users/{{ÉMILE.body.id}}").depends_on("ä1"),
+    ];
+    let report = client(&e, fast()).run(items).await.unwrap();
+    assert!(report.all_succeeded(), "{:?}", report.summary());
+    for id in ["Ä1", "ä1", "émile", "ÉMILE", "AFTER"] {
+        assert!(report.get(id).is_some_and(Outcome::is_success), "{id}");
+    }
+    assert!(report.get("a1").is_none());
+    let twins = vec![BatchItem::get("Ä1", "/me"), BatchItem::get("ä1", "/me")];
+    let err = client(&e, fast()).run(twins).await.unwrap_err().to_string();
+    assert!(err.contains("without regard to case"), "{err}");
 }

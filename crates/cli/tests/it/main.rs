@@ -269,6 +269,21 @@ fn batch_run_lab_format_and_json_lines() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.jsonl:2") && err.contains("'url' is missing"), "{err}");
+
+    // Regression: one JSON line, no newline at its end, after a blank line:
+    // JSON lines for the CLI as for `graphlab_batch::parse_items`.
+    let one = dir.path().join("one.jsonl");
+    let text = "\n{\"id\":\"only\",\"method\":\"GET\",\"url\":\"/me?$select=id\"}";
+    std::fs::write(&one, text).unwrap();
+    assert_eq!(graphlab_batch::parse_items(text, "one.jsonl").unwrap().len(), 1);
+    let out = run(&[one.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let line: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(
+        (&line["id"], &line["status"], &line["ok"]),
+        (&"only".into(), &200.into(), &true.into())
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

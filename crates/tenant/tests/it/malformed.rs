@@ -172,11 +172,6 @@ fn cases() -> Vec<(&'static str, String, u16, &'static str, &'static str)> {
             "depends on itself",
         ),
         bad(
-            "depends on a later item",
-            &format!(r#"{{"requests":[{},{}]}}"#, dep("1", "2"), get("2")),
-            "comes after it",
-        ),
-        bad(
             "two dependencies",
             r#"{"requests":[{"id":"1","method":"GET","url":"/me"},{"id":"2","method":"GET","url":"/me"},{"id":"3","method":"GET","url":"/me","dependsOn":["1","2"]}]}"#,
             "only one other request",
