@@ -37,7 +37,7 @@ pub use profiles::{
 };
 #[doc(hidden)]
 pub use validate::validate_text_for_fuzz;
-pub use validate::{Finding, Report, Severity, rules, validate_path};
+pub use validate::{Finding, Report, Severity, rules, validate_path, validate_text};
 
 /// The redirect URL that Power Platform's OAuth consent service uses for
 /// connectors with the global redirect mode (the one the lab's screenshots
