@@ -42,8 +42,35 @@ pub enum FlowCommand {
     /// print the result as JSON.
     Eval(EvalArgs),
     /// Check a flow definition without running it: rule ids, JSON paths,
-    /// errors and warnings; exits 1 when there are errors.
+    /// errors and warnings; exits 1 when there are errors. An exported
+    /// template or package is checked whole: the workflow, the resources
+    /// against the ARM schemas, the embedded swagger, the package's parts.
     Check(CheckArgs),
+    /// Export a flow and its custom connector for the cloud: an ARM
+    /// template (and its parameters file) for Logic Apps, or a Power
+    /// Automate import package (zip).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The definition file (any shape `flow run` reads).
+    file: PathBuf,
+    /// `logicapp` (an ARM template) or `powerautomate` (a package).
+    #[arg(long, value_name = "TARGET")]
+    to: graphlab_flow::export::Target,
+    /// Where to write: the template (its parameters file goes beside it,
+    /// NAME.parameters.json) or the package's zip.
+    #[arg(long, value_name = "PATH")]
+    out: PathBuf,
+    /// The connector package directory to embed; default: step 3's
+    /// `connector/lab`, else the lab's connector built for the app of
+    /// step 2.
+    #[arg(long, value_name = "DIR")]
+    connector: Option<PathBuf>,
+    /// The workflow's or flow's name; default: the source's display name.
+    #[arg(long)]
+    name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +152,7 @@ pub async fn run(global: &Global, command: FlowCommand) -> anyhow::Result<ExitCo
         FlowCommand::Show(args) => show(global, &args),
         FlowCommand::Eval(args) => eval(&args),
         FlowCommand::Check(args) => check(global, &args),
+        FlowCommand::Export(args) => export(global, &args),
     }
 }
 
@@ -142,9 +170,7 @@ fn read_json(path: &Path) -> anyhow::Result<Value> {
 }
 
 async fn run_flow(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let workflow = graphlab_flow::load(&text, &args.file.display().to_string())?;
+    let (workflow, embedded) = load_any(&args.file)?;
     let mut options = RunOptions::default();
     for input in &args.inputs {
         let (name, value) = input
@@ -163,7 +189,14 @@ async fn run_flow(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
     let resolved = global.announce(None)?;
     let mut engine = Engine::new(&resolved.target.graph);
     engine.clock = Arc::new(SystemClock::scaled(args.time_scale));
-    engine.connectors = connectors(global, &args.connectors)?;
+    engine.connectors = match embedded {
+        Some(connector) if args.connectors.is_empty() => {
+            let mut one = Connectors::new();
+            one.add(connector);
+            one
+        }
+        _ => connectors(global, &args.connectors)?,
+    };
     engine.token = Some(tokens(global, &resolved, args.access_token.as_deref()).await?);
     let quiet = args.json;
     engine.observer = Some(Arc::new(move |event: &Event| {
@@ -219,6 +252,105 @@ async fn run_flow(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// A definition of any shape, or an exported package (a zip): the
+/// workflow, and the connector an export embeds (a template's custom API,
+/// a package's swagger), which `flow run` uses when no `--connector` is
+/// given.
+fn load_any(path: &Path) -> anyhow::Result<(graphlab_flow::Workflow, Option<Connector>)> {
+    use graphlab_flow::export::{powerautomate::is_zip, read_package, validate};
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = path.display().to_string();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "workflow".to_owned());
+    if is_zip(&bytes) {
+        let package = read_package(&bytes, &file)?;
+        let workflow = graphlab_flow::definition::from_value(&package.flow, &stem)
+            .map_err(|e| anyhow::anyhow!("{file}!{}: {e}", package.definition_part))?;
+        let connector = package
+            .swagger
+            .as_ref()
+            .map(|s| Connector::from_swagger(s, None))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        return Ok((workflow, connector));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{file}: not UTF-8 text, nor a zip package"))?;
+    let workflow = graphlab_flow::load(&text, &file)?;
+    let value: Value = serde_json::from_str(&text)?;
+    let connector =
+        validate::template_connector(&value).transpose().map_err(anyhow::Error::msg)?;
+    Ok((workflow, connector))
+}
+
+/// `graphlab flow export`: build the files, then write each atomically.
+fn export(global: &Global, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    use graphlab_flow::export::{
+        ConnectorPackage, ExportOptions, Target, to_logic_app, to_power_automate,
+    };
+    let source = read_json(&args.file)?;
+    let lab_package = global.lab_dir.join("connector").join("lab");
+    let connector = match &args.connector {
+        Some(dir) => ConnectorPackage::read_dir(dir)?,
+        None if lab_package.is_dir() => ConnectorPackage::read_dir(&lab_package)?,
+        None => {
+            let mut options = graphlab_connector::ExportOptions {
+                profile: graphlab_connector::Profile::Lab,
+                ..graphlab_connector::ExportOptions::default()
+            };
+            if let Some(app) = LabConfig::load(&global.lab_dir)?.app {
+                options.client_id = app.client_id;
+            }
+            ConnectorPackage::from_package(&graphlab_connector::export(&options))
+        }
+    };
+    let created = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+    let options = ExportOptions { name: args.name.clone(), created };
+    let file = args.file.display().to_string();
+    let files = match args.to {
+        Target::LogicApp => {
+            to_logic_app(&source, &file, &connector, &options)?.files(&args.out)
+        }
+        Target::PowerAutomate => {
+            vec![(
+                args.out.clone(),
+                to_power_automate(&source, &file, &connector, &options)?,
+            )]
+        }
+    };
+    for (path, bytes) in &files {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        graphlab_auth::write_private(path, bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {} ({} bytes)", path.display(), bytes.len());
+    }
+    match args.to {
+        Target::LogicApp => println!(
+            "deploy: az deployment group create --resource-group RG --template-file {} \
+             --parameters @{} clientSecret=SECRET\n\
+             then authorize the API connection (Azure portal: the connection, Edit API \
+             connection, Authorize)",
+            files[0].0.display(),
+            files[1].0.display()
+        ),
+        Target::PowerAutomate => println!(
+            "import: Power Automate, My flows, Import, Import package (Legacy), {}; create \
+             the connector, then give its client secret and sign the connection in",
+            files[0].0.display()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn seconds(d: Duration) -> String {
@@ -426,7 +558,7 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
 
 /// `graphlab flow check`: the report, readable or as JSON; exit 1 on errors.
 fn check(global: &Global, args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.file)
+    let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let given = if args.connectors.is_empty() {
         None
@@ -434,7 +566,8 @@ fn check(global: &Global, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         Some(connectors(global, &args.connectors)?)
     };
     let file = args.file.display().to_string();
-    let report = graphlab_flow::check::check_text(&text, &file, given.as_ref());
+    let report =
+        graphlab_flow::export::validate::check_bytes(&bytes, &file, given.as_ref());
     if args.json {
         println!("{:#}", serde_json::to_value(&report)?);
     } else {

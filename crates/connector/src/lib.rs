@@ -42,6 +42,7 @@ pub use profiles::{
 pub use validate::validate_text_for_fuzz;
 pub use validate::{
     Finding, PackageFiles, Report, Severity, rules, validate, validate_path,
+    validate_text,
 };
 
 /// The redirect URL that Power Platform's OAuth consent service uses for

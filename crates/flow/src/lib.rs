@@ -11,6 +11,8 @@
 //! - [`check`]: static checks of a definition, with rule ids and JSON
 //!   paths (`graphlab flow check`).
 //! - [`connector`]: the custom connector packages connector actions call.
+//! - [`export`]: the flow and its connector as an ARM template for Logic
+//!   Apps or a Power Automate package, and offline checks of both.
 //! - [`run`]: what a run produced; [`history`]: runs kept in SQLite.
 //!
 //! The crate knows nothing of the emulator: connector actions go to the
@@ -24,6 +26,7 @@ pub mod context;
 pub mod definition;
 pub mod duration;
 pub mod engine;
+pub mod export;
 pub mod expr;
 pub mod history;
 pub mod run;

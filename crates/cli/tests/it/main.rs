@@ -1,5 +1,6 @@
 //! CLI tests: the real `graphlab` binary in temporary directories.
 
+mod export;
 mod exposure;
 mod storm;
 mod trainee;

@@ -367,6 +367,21 @@ fn validate_file_text(
     Ok(())
 }
 
+/// Validates one file's text as [`validate_path`] validates a file of that
+/// name (`name`: `apiProperties.json`, `settings.json`, or any other name
+/// for a swagger document); `shown` is how findings name the file (a
+/// part of an exported template or package, for example).
+pub fn validate_text(
+    text: &str,
+    name: &str,
+    shown: &str,
+    certification: bool,
+) -> Result<Report, Error> {
+    let mut findings = Vec::new();
+    validate_file_text(text, name, shown, certification, &mut findings)?;
+    Ok(Report { findings })
+}
+
 /// [`validate_path`] of one file's text, for the fuzz targets: the number
 /// of findings. Not an API.
 #[doc(hidden)]

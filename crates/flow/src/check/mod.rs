@@ -149,6 +149,35 @@ pub mod rules {
             "an If, Until or Switch has no 'expression', or a condition calls an unknown \
              function",
         ),
+        (
+            "arm.schema",
+            "an exported template's resource does not match its ARM resource schema \
+             (Microsoft.Web/customApis, Microsoft.Web/connections, Microsoft.Logic/workflows)",
+        ),
+        (
+            "arm.template",
+            "a template lacks $schema, contentVersion or resources, uses an undeclared \
+             parameters('x'), or a dependsOn names no resource of the template",
+        ),
+        (
+            "arm.secret",
+            "a secret (client secret, password) is not a securestring parameter without a \
+             default value",
+        ),
+        (
+            "connector.swagger",
+            "the custom connector's swagger embedded in a template or package fails \
+             graphlab-connector's validator (its rule in brackets)",
+        ),
+        (
+            "package.part",
+            "a part of a Power Automate package is missing, corrupt or not valid JSON",
+        ),
+        (
+            "package.manifest",
+            "a package's manifests disagree with its parts (resources, apisMap, \
+             connectionsMap)",
+        ),
         ("limits.actions", "the workflow has more than 500 actions"),
         ("limits.nesting", "actions are nested more than 8 levels deep"),
     ];

@@ -33,6 +33,19 @@ fn check_file(path: &std::path::Path, connectors: Option<&Connectors>) -> Report
 /// Rules that are warnings: the flow runs, perhaps not as meant.
 const WARNINGS: &[&str] = &["action.unsupported", "variable.order"];
 
+/// Rules of exported templates and packages: each is produced, alone or
+/// with its neighbours, by a test of `tests/it/export.rs` that breaks an
+/// export (a resource against its schema, a secret with a default, a
+/// dependsOn, the embedded swagger, a missing part, a manifest).
+const EXPORT_RULES: &[&str] = &[
+    "arm.schema",
+    "arm.template",
+    "arm.secret",
+    "connector.swagger",
+    "package.part",
+    "package.manifest",
+];
+
 fn broken() -> Vec<PathBuf> {
     let dir = fixture("broken");
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
@@ -80,8 +93,11 @@ fn every_broken_fixture_produces_its_rule_and_no_other() {
 #[test]
 fn the_rules_and_the_fixtures_match_one_to_one() {
     let covered: BTreeSet<String> = broken().iter().map(|p| rule_of(p)).collect();
-    let all: BTreeSet<String> =
-        rules::ALL.iter().map(|(id, _)| (*id).to_owned()).collect();
+    let all: BTreeSet<String> = rules::ALL
+        .iter()
+        .map(|(id, _)| (*id).to_owned())
+        .filter(|id| !EXPORT_RULES.contains(&id.as_str()))
+        .collect();
     let uncovered: Vec<_> = all.difference(&covered).collect();
     let unknown: Vec<_> = covered.difference(&all).collect();
     assert!(uncovered.is_empty(), "rules without a broken fixture: {uncovered:?}");

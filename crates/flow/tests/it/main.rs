@@ -1,12 +1,14 @@
 //! graphlab-flow's integration tests: the expression language (the
 //! functions reference's own examples, parsing and printing properties,
 //! errors, templates), the lab's flows against the emulator over real
-//! HTTP, on a virtual clock that the emulator shares, and `flow check`.
+//! HTTP, on a virtual clock that the emulator shares, `flow check`, and
+//! the exports to Logic Apps and Power Automate.
 
 mod check;
 mod common;
 mod conformance;
 mod engine;
+mod export;
 mod functions;
 mod lab_flows;
 mod reference_examples;
