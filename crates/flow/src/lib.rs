@@ -12,6 +12,7 @@
 //!   paths (`graphlab flow check`).
 //! - [`connector`]: the custom connector packages connector actions call.
 //! - [`run`]: what a run produced; [`history`]: runs kept in SQLite.
+//! - [`draw`]: a definition (and a run) drawn as an SVG picture.
 //!
 //! The crate knows nothing of the emulator: connector actions go to the
 //! Graph URL it is given, with the token a `graphlab_auth::TokenProvider`
@@ -22,6 +23,7 @@ pub mod check;
 pub mod connector;
 pub mod context;
 pub mod definition;
+pub mod draw;
 pub mod duration;
 pub mod engine;
 pub mod expr;

@@ -1,11 +1,13 @@
 //! graphlab-flow's integration tests: the expression language (the
 //! functions reference's own examples, parsing and printing properties,
 //! errors, templates), the lab's flows against the emulator over real
-//! HTTP, on a virtual clock that the emulator shares, and `flow check`.
+//! HTTP, on a virtual clock that the emulator shares, `flow check`, and
+//! the flows' drawings.
 
 mod check;
 mod common;
 mod conformance;
+mod draw;
 mod engine;
 mod functions;
 mod lab_flows;
