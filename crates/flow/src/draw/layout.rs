@@ -257,11 +257,8 @@ fn region(
     }
     out.w = width;
     out.h = y - V_GAP;
-    out.blocks = rows
-        .iter()
-        .flatten()
-        .filter_map(|a| blocks.remove(a.name.as_str()))
-        .collect();
+    out.blocks =
+        rows.iter().flatten().filter_map(|a| blocks.remove(a.name.as_str())).collect();
     out
 }
 
@@ -349,7 +346,9 @@ fn block(
     let inner: Option<Option<&Map<String, Value>>> = record.map(|r| {
         let r = r?;
         match r.get("repetitions").and_then(Value::as_array) {
-            Some(reps) => reps.last().and_then(|l| l.get("actions")).and_then(Value::as_object),
+            Some(reps) => {
+                reps.last().and_then(|l| l.get("actions")).and_then(Value::as_object)
+            }
             None => r.get("actions").and_then(Value::as_object),
         }
     });

@@ -29,7 +29,9 @@ pub fn escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             // Control characters are not allowed in XML 1.0.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{fffd}'),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
+                out.push('\u{fffd}')
+            }
             c => out.push(c),
         }
     }
@@ -38,7 +40,9 @@ pub fn escape(text: &str) -> String {
 
 /// The symbol, the word and the colours (fill, stroke) of a status; `None`
 /// is an action the run did not reach.
-pub fn status_style(status: Option<Status>) -> (&'static str, &'static str, &'static str, &'static str) {
+pub fn status_style(
+    status: Option<Status>,
+) -> (&'static str, &'static str, &'static str, &'static str) {
     match status {
         Some(Status::Succeeded) => ("✓", "Succeeded", "#dff6dd", "#107c10"),
         Some(Status::Failed) => ("✗", "Failed", "#fde7e9", "#a4262c"),
@@ -70,7 +74,8 @@ pub fn render(picture: &Picture, prefix: &str) -> String {
          font-family=\"'Segoe UI', 'DejaVu Sans', sans-serif\" font-size=\"13\">"
     );
     let _ = writeln!(out, "<title id=\"{prefix}-title\">{}</title>", escape(&title));
-    let _ = writeln!(out, "<desc id=\"{prefix}-desc\">{}</desc>", escape(&describe(picture)));
+    let _ =
+        writeln!(out, "<desc id=\"{prefix}-desc\">{}</desc>", escape(&describe(picture)));
     let _ = writeln!(
         out,
         "<defs><marker id=\"{prefix}-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
@@ -215,7 +220,8 @@ fn card_svg(out: &mut String, card: &Card, trigger: bool) {
 }
 
 fn edge_svg(out: &mut String, edge: &Edge, prefix: &str) {
-    let points: Vec<String> = edge.points.iter().map(|(x, y)| format!("{x},{y}")).collect();
+    let points: Vec<String> =
+        edge.points.iter().map(|(x, y)| format!("{x},{y}")).collect();
     let dashed = if edge.label.is_some() { " stroke-dasharray=\"6 3\"" } else { "" };
     let _ = writeln!(
         out,

@@ -44,21 +44,26 @@ fn assert_well_formed(svg: &str) {
             i = next;
             continue;
         }
-        let end = svg[i..].find('>').map(|p| i + p).unwrap_or_else(|| panic!("open tag at {i}"));
+        let end = svg[i..]
+            .find('>')
+            .map(|p| i + p)
+            .unwrap_or_else(|| panic!("open tag at {i}"));
         let tag = &svg[i + 1..end];
         if let Some(name) = tag.strip_prefix('/') {
-            let open = stack.pop().unwrap_or_else(|| panic!("</{name}> closes nothing at {i}"));
+            let open =
+                stack.pop().unwrap_or_else(|| panic!("</{name}> closes nothing at {i}"));
             assert_eq!(open, name.trim(), "mismatched close at {i}");
         } else {
             let self_closing = tag.ends_with('/');
             let body = tag.trim_end_matches('/');
-            let name: String =
-                body.chars().take_while(|c| !c.is_whitespace()).collect();
+            let name: String = body.chars().take_while(|c| !c.is_whitespace()).collect();
             assert!(!name.is_empty(), "empty tag name at {i}");
             // Attributes: name="value" pairs.
             let mut attrs = body[name.len()..].trim();
             while !attrs.is_empty() {
-                let eq = attrs.find('=').unwrap_or_else(|| panic!("attribute without = at {i}"));
+                let eq = attrs
+                    .find('=')
+                    .unwrap_or_else(|| panic!("attribute without = at {i}"));
                 assert!(attrs[eq + 1..].starts_with('"'), "unquoted attribute at {i}");
                 let close = attrs[eq + 2..]
                     .find('"')
@@ -87,7 +92,8 @@ fn picture(path: &std::path::Path, run: Option<&Value>) -> String {
 
 #[test]
 fn the_lab_flows_are_drawn_without_a_run() {
-    for name in ["create-team.json", "create-team-channels.json", "create-team-checked.json"]
+    for name in
+        ["create-team.json", "create-team-channels.json", "create-team-checked.json"]
     {
         let svg = picture(&flow_file(name), None);
         assert!(svg.contains("role=\"img\""));
@@ -113,11 +119,18 @@ async fn the_lab_flows_are_drawn_with_their_runs_statuses_durations_and_retries(
             let mark = format!("{action} (");
             assert!(svg.contains(&mark), "{action} drawn");
             assert!(
-                svg.contains(&format!("{} {}", symbol(record.status.as_str()), record.status)),
+                svg.contains(&format!(
+                    "{} {}",
+                    symbol(record.status.as_str()),
+                    record.status
+                )),
                 "{action}'s status as a symbol and a word"
             );
         }
-        insta::assert_snapshot!(format!("draw_run_{name}"), svg.replace(&run.id, "RUN_ID"));
+        insta::assert_snapshot!(
+            format!("draw_run_{name}"),
+            svg.replace(&run.id, "RUN_ID")
+        );
     }
 }
 
@@ -168,8 +181,11 @@ fn names_and_values_are_escaped() {
     assert!(svg.contains("Say &lt;&amp;&quot;&apos;hi&apos;&gt;"), "{svg}");
     assert!(svg.contains("Case Case &lt;1&gt; = &apos;a&amp;b&apos;"), "{svg}");
     assert!(!svg.contains("<b>"));
-    let prefixed =
-        draw(&workflow, None, &DrawOptions { id_prefix: "a\"b".into(), ..Default::default() });
+    let prefixed = draw(
+        &workflow,
+        None,
+        &DrawOptions { id_prefix: "a\"b".into(), ..Default::default() },
+    );
     assert_well_formed(&prefixed);
 }
 
@@ -193,7 +209,13 @@ fn containers_are_nested_with_their_branches_and_parallel_actions_side_by_side()
     }));
     let picture = graphlab_flow::draw::layout::layout(&workflow, None, 9);
     let y = |name: &str| {
-        picture.body.blocks.iter().find(|b| b.card.name == name).map(|b| (b.x, b.y)).unwrap()
+        picture
+            .body
+            .blocks
+            .iter()
+            .find(|b| b.card.name == name)
+            .map(|b| (b.x, b.y))
+            .unwrap()
     };
     assert_eq!(y("Left").1, y("Right").1, "parallel branches share a row");
     assert!(y("Left").0 < y("Right").0);
@@ -217,7 +239,8 @@ fn containers_are_nested_with_their_branches_and_parallel_actions_side_by_side()
 fn nested(depth: usize) -> Value {
     let mut actions = json!({"Leaf": {"type": "Compose", "inputs": 1}});
     for level in (1..=depth).rev() {
-        actions = json!({format!("Scope_{level}"): {"type": "Scope", "actions": actions}});
+        actions =
+            json!({format!("Scope_{level}"): {"type": "Scope", "actions": actions}});
     }
     actions
 }
@@ -229,7 +252,8 @@ fn deep_nesting_is_drawn_to_the_bound_and_the_rest_is_counted() {
     let svg = draw(&workflow, None, &DrawOptions::default());
     assert_well_formed(&svg);
     assert!(svg.contains(">Scope_8<") && svg.contains(">Leaf<"));
-    let bounded = draw(&workflow, None, &DrawOptions { max_depth: 3, ..Default::default() });
+    let bounded =
+        draw(&workflow, None, &DrawOptions { max_depth: 3, ..Default::default() });
     assert_well_formed(&bounded);
     assert!(bounded.contains(">Scope_3<"));
     assert!(!bounded.contains(">Scope_4<"));
