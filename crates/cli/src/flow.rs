@@ -50,6 +50,10 @@ pub enum FlowCommand {
     /// template (and its parameters file) for Logic Apps, or a Power
     /// Automate import package (zip).
     Export(ExportArgs),
+    /// Draw a flow definition as an SVG picture (the trigger, the actions
+    /// joined by their runAfter, containers nested), with a run from the
+    /// history laid over it when --run is given.
+    Draw(DrawArgs),
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +75,19 @@ pub struct ExportArgs {
     /// The workflow's or flow's name; default: the source's display name.
     #[arg(long)]
     name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DrawArgs {
+    /// The definition file (any shape `flow run` reads).
+    file: PathBuf,
+    /// A run id from the history (or a unique prefix, or `latest`): each
+    /// action coloured and marked with its status, duration and retries.
+    #[arg(long, value_name = "ID")]
+    run: Option<String>,
+    /// Where to write the SVG picture.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +170,7 @@ pub async fn run(global: &Global, command: FlowCommand) -> anyhow::Result<ExitCo
         FlowCommand::Eval(args) => eval(&args),
         FlowCommand::Check(args) => check(global, &args),
         FlowCommand::Export(args) => export(global, &args),
+        FlowCommand::Draw(args) => draw(global, &args),
     }
 }
 
@@ -584,4 +602,32 @@ fn check(global: &Global, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         println!("{} error(s), {} warning(s)", report.errors(), report.warnings());
     }
     Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `graphlab flow draw`: the picture, written through a temporary file and
+/// a rename so that a failure leaves nothing half-written.
+fn draw(global: &Global, args: &DrawArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let workflow = graphlab_flow::load(&text, &args.file.display().to_string())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let run = match &args.run {
+        Some(id) => Some(History::open(&global.lab_dir)?.get(id)?),
+        None => None,
+    };
+    let svg = graphlab_flow::draw::draw(&workflow, run.as_ref(), &Default::default());
+    let dir = match args.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    file.write_all(svg.as_bytes())
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    file.persist(&args.out).map_err(|e| {
+        anyhow::anyhow!("cannot write {}: {}", args.out.display(), e.error)
+    })?;
+    println!("{}", args.out.display());
+    Ok(ExitCode::SUCCESS)
 }

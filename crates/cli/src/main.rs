@@ -13,6 +13,7 @@ mod flow;
 mod graph;
 mod options;
 mod output;
+mod studio;
 mod tenant;
 mod trust;
 
@@ -50,6 +51,9 @@ enum Command {
     Flow(flow::FlowCommand),
     /// Send one request to Microsoft Graph and print the answer.
     Graph(graph::GraphArgs),
+    /// The lab in a browser on 127.0.0.1: a batch explorer, the tenant's
+    /// contents, the flows drawn with their runs, the emulator's faults.
+    Studio(studio::StudioArgs),
     /// Show which identity platform and Graph the commands will use.
     Endpoints,
     /// Sign in (browser with PKCE, or --device-code) and cache the tokens.
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
             Command::Batch(cmd) => batch::run(&cli.global, cmd).await,
             Command::Connector(cmd) => connector::run(cmd),
             Command::Flow(cmd) => flow::run(&cli.global, cmd).await,
+            Command::Studio(args) => studio::run(&cli.global, args).await,
             Command::Login(args) => account::login(&cli.global, args).await,
             Command::Logout(args) => account::logout(&cli.global, args).await,
             Command::Whoami => account::whoami(&cli.global).await,

@@ -14,6 +14,7 @@
 //! - [`export`]: the flow and its connector as an ARM template for Logic
 //!   Apps or a Power Automate package, and offline checks of both.
 //! - [`run`]: what a run produced; [`history`]: runs kept in SQLite.
+//! - [`draw`]: a definition (and a run) drawn as an SVG picture.
 //!
 //! The crate knows nothing of the emulator: connector actions go to the
 //! Graph URL it is given, with the token a `graphlab_auth::TokenProvider`
@@ -24,6 +25,7 @@ pub mod check;
 pub mod connector;
 pub mod context;
 pub mod definition;
+pub mod draw;
 pub mod duration;
 pub mod engine;
 pub mod export;
