@@ -203,7 +203,7 @@ async fn run_sample(client: &Client, sample: &str) -> Value {
         .click()
         .await
         .unwrap();
-    clear_batch(&client).await;
+    clear_batch(client).await;
     button(client, "Run query").await.click().await.unwrap();
     until(client, &format!("the batch table of {sample}"), BATCH_ROWS, |v| {
         v.as_array().is_some_and(|rows| !rows.is_empty())
