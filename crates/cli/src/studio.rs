@@ -21,9 +21,10 @@ pub struct StudioArgs {
     /// Do not open the system browser.
     #[arg(long)]
     no_open: bool,
-    /// The single-page application the page signs in as (default: the
-    /// lab's app of step 2 from lab.toml, else the Graph CLI's client id).
-    /// On a real tenant, that app needs the SPA redirect URI
+    /// The single-page application the page signs in as (default: on the
+    /// emulated tenant, its seeded Graph Lab Studio client; on a real
+    /// tenant, the lab's app of step 2 from lab.toml, else the Graph CLI's
+    /// client id). On a real tenant, that app needs the SPA redirect URI
     /// http://127.0.0.1:PORT/.
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
@@ -38,11 +39,12 @@ pub struct StudioArgs {
 pub async fn run(global: &Global, args: StudioArgs) -> anyhow::Result<ExitCode> {
     let resolved = global.announce(args.tenant.as_deref())?;
     let lab = LabConfig::load(&global.lab_dir)?;
-    let client_id = args
-        .client_id
-        .clone()
-        .or_else(|| lab.app.as_ref().map(|a| a.client_id.clone()))
-        .unwrap_or_else(|| microsoft::GRAPH_CLI_CLIENT_ID.to_owned());
+    let client_id = args.client_id.clone().unwrap_or_else(|| {
+        default_client_id(
+            resolved.is_emulated(),
+            lab.app.as_ref().map(|a| a.client_id.as_str()),
+        )
+    });
     let mut config = StudioConfig::for_target(
         &resolved,
         &client_id,
@@ -77,6 +79,17 @@ pub async fn run(global: &Global, args: StudioArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// The client id the page signs in with when `--client-id` is not given:
+/// the emulator's seeded SPA client (registered with the studio's loopback
+/// redirect URIs), else the lab's app, else the Graph CLI's.
+fn default_client_id(emulated: bool, lab_app: Option<&str>) -> String {
+    if emulated {
+        graphlab_lab::STUDIO_CLIENT_ID.to_owned()
+    } else {
+        lab_app.unwrap_or(microsoft::GRAPH_CLI_CLIENT_ID).to_owned()
+    }
+}
+
 /// Opens `url` in the system browser; a failure is only reported (the
 /// address is on stdout).
 fn open_browser(url: &str) {
@@ -98,5 +111,23 @@ fn open_browser(url: &str) {
         Err(e) => {
             eprintln!("graphlab: could not open a browser ({program}: {e}); open {url}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_client_id;
+
+    #[test]
+    fn the_emulator_gets_the_seeded_studio_client_and_a_real_tenant_the_labs_app() {
+        assert_eq!(
+            default_client_id(true, Some("lab-app")),
+            graphlab_lab::STUDIO_CLIENT_ID
+        );
+        assert_eq!(default_client_id(false, Some("lab-app")), "lab-app");
+        assert_eq!(
+            default_client_id(false, None),
+            graphlab_auth::microsoft::GRAPH_CLI_CLIENT_ID
+        );
     }
 }

@@ -49,9 +49,12 @@ export async function refresh() {
     get("/applications", token),
     get("/oauth2PermissionGrants", token),
   ]);
-  // Teams: a group's team answers /teams/{id}; its channels follow.
+  // Teams: the groups whose resourceProvisioningOptions holds "Team"
+  // (Graph's documented way to list teams, "List all teams in Microsoft
+  // Teams for an organization"); asking /teams/{id} of every group would
+  // log a 404 in the console for each group without a team.
   const teams = [];
-  for (const g of groups.value || []) {
+  for (const g of (groups.value || []).filter((g) => (g.resourceProvisioningOptions || []).includes("Team"))) {
     const team = await fetch(`${config.graphUrl}/v1.0/teams/${encodeURIComponent(g.id)}`,
       { headers: { Authorization: `Bearer ${token.accessToken}` } });
     if (!team.ok) continue;

@@ -4,6 +4,8 @@
 //! settings proxied to an in-process emulator with its admin secret (which
 //! never comes back), and the `Host` check.
 
+mod browser;
+
 use std::path::PathBuf;
 
 use graphlab_auth::Secret;

@@ -26,7 +26,7 @@ pub fn esc(text: &str) -> String {
 /// A page in the emulator's style.
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>\
          body{{font-family:system-ui,sans-serif;background:#f2f2f2;margin:0}}\
@@ -150,7 +150,7 @@ pub fn form_post(redirect_uri: &str, fields: &[(&str, String)]) -> Response {
         ));
     }
     let html = format!(
-        "<!doctype html><html><head><title>Working...</title></head>\
+        "<!doctype html><html><head><link rel=\"icon\" href=\"data:,\"><title>Working...</title></head>\
          <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
          <noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
         esc(redirect_uri)
