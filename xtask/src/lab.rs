@@ -160,8 +160,13 @@ fn outcome_of(name: &str, doc: &Value) -> String {
         ),
         "step08-export" => {
             let exports = doc["exports"].as_array().map_or(&[][..], Vec::as_slice);
-            let warnings: u64 = exports.iter().filter_map(|e| e["warnings"].as_u64()).sum();
-            format!("{} exports in {}, {warnings} warning(s)", exports.len(), s(&doc["dir"]))
+            let warnings: u64 =
+                exports.iter().filter_map(|e| e["warnings"].as_u64()).sum();
+            format!(
+                "{} exports in {}, {warnings} warning(s)",
+                exports.len(),
+                s(&doc["dir"])
+            )
         }
         _ => String::new(),
     }
