@@ -392,7 +392,11 @@ async fn the_lab_from_registration_to_channels() {
         "{}",
         readable.stdout
     );
-    assert!(readable.stdout.contains("create-team.zip ("), "{}", readable.stdout);
+    assert!(
+        readable.stdout.contains("  create-team.zip: Power Automate package"),
+        "{}",
+        readable.stdout
+    );
     printed += &readable.stdout;
     assert_eq!(
         std::fs::metadata(out.join("create-team.zip")).unwrap().modified().unwrap(),
