@@ -40,6 +40,15 @@ pub const CREATE_TEAM_CHANNELS: FlowFile = FlowFile {
     text: include_str!("../flows/create-team-channels.json"),
 };
 
+/// The lab's production variant: every item's status checked.
+pub const CREATE_TEAM_CHECKED: FlowFile = FlowFile {
+    path: "lab-steps/flows/create-team-checked.json",
+    text: include_str!("../flows/create-team-checked.json"),
+};
+
+/// Every flow of `lab-steps/flows/`, as step 8 exports them.
+pub const ALL: [FlowFile; 3] = [CREATE_TEAM, CREATE_TEAM_CHANNELS, CREATE_TEAM_CHECKED];
+
 /// How much faster than real time the lab's waits run against the embedded
 /// tenant: the one-minute Delay takes 5 seconds, more than the emulator's
 /// 3-second replication delay. Against a real tenant, waits take real time.

@@ -21,13 +21,14 @@ use crate::{
 };
 
 /// The lab steps, in order, with the arguments each takes in a run.
-const STEPS: [&str; 6] = [
+const STEPS: [&str; 7] = [
     "step02-register-app",
     "step03-create-connector",
     "step04-authorize-connector",
     "step05-explore-batch",
     "step06-create-flow",
     "step07-use-batch",
+    "step08-export",
 ];
 
 /// `cargo xtask setup-lab` options.
@@ -157,6 +158,16 @@ fn outcome_of(name: &str, doc: &Value) -> String {
             "{} + {} items created",
             doc["channelsCreated"], doc["variant"]["created"]
         ),
+        "step08-export" => {
+            let exports = doc["exports"].as_array().map_or(&[][..], Vec::as_slice);
+            let warnings: u64 =
+                exports.iter().filter_map(|e| e["warnings"].as_u64()).sum();
+            format!(
+                "{} exports in {}, {warnings} warning(s)",
+                exports.len(),
+                s(&doc["dir"])
+            )
+        }
         _ => String::new(),
     }
 }

@@ -15,6 +15,9 @@ pub const CACHE_FILE: &str = "token-cache.json";
 pub const TENANT_DIR: &str = "tenant";
 /// Step 3's connector packages, one folder per profile, in the lab directory.
 pub const CONNECTOR_DIR: &str = "connector";
+/// Step 8's exports (ARM templates and Power Automate packages), in the
+/// lab directory.
+pub const EXPORT_DIR: &str = "export";
 /// The background tenant's process id, in the lab directory.
 pub const TENANT_PID_FILE: &str = "tenant.pid";
 /// The background tenant's log, in the lab directory.
@@ -54,6 +57,12 @@ impl LabDir {
     /// `connector/PROFILE`: step 3's package of `profile` (`lab`, `typed`).
     pub fn connector(&self, profile: &str) -> PathBuf {
         self.0.join(CONNECTOR_DIR).join(profile)
+    }
+
+    /// `export/`: step 8's ARM templates, their parameters files and Power
+    /// Automate packages.
+    pub fn export(&self) -> PathBuf {
+        self.0.join(EXPORT_DIR)
     }
 
     /// `tenant/`: the background tenant's state (its database, admin secret
@@ -105,6 +114,7 @@ mod tests {
         assert_eq!(dir.secret(), Path::new("/x/.lab/app-secret"));
         assert_eq!(dir.token_cache(), Path::new("/x/.lab/token-cache.json"));
         assert_eq!(dir.connector("lab"), Path::new("/x/.lab/connector/lab"));
+        assert_eq!(dir.export(), Path::new("/x/.lab/export"));
         assert_eq!(dir.tenant_state(), Path::new("/x/.lab/tenant"));
         assert_eq!(dir.tenant_pid(), Path::new("/x/.lab/tenant.pid"));
         assert_eq!(dir.tenant_log(), Path::new("/x/.lab/tenant.log"));

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 mod dir;
 
 pub use dir::{
-    CACHE_FILE, CONFIG_FILE, CONNECTOR_DIR, LabDir, SECRET_FILE, TENANT_DIR,
+    CACHE_FILE, CONFIG_FILE, CONNECTOR_DIR, EXPORT_DIR, LabDir, SECRET_FILE, TENANT_DIR,
     TENANT_LOG_FILE, TENANT_PID_FILE,
 };
 

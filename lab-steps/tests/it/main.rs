@@ -1,4 +1,4 @@
-//! The lab, steps 2 to 7 in order, each the real binary, against an emulator
+//! The lab, steps 2 to 8 in order, each the real binary, against an emulator
 //! served in-process on 127.0.0.1:0; the lab's outcomes are checked in the
 //! emulator's state as well as in what the steps print.
 
@@ -34,6 +34,7 @@ async fn step(name: &str, url: &str, dir: &Path, args: &[&str]) -> Run {
         "step05-explore-batch" => env!("CARGO_BIN_EXE_step05-explore-batch"),
         "step06-create-flow" => env!("CARGO_BIN_EXE_step06-create-flow"),
         "step07-use-batch" => env!("CARGO_BIN_EXE_step07-use-batch"),
+        "step08-export" => env!("CARGO_BIN_EXE_step08-export"),
         other => panic!("no step {other}"),
     };
     let mut command = Command::new(exe);
@@ -94,6 +95,11 @@ async fn unattended_tenant(replication: Duration) -> (Tenant, RunningTenant, Str
         .unwrap();
     let url = running.base_url().to_owned();
     (tenant, running, url)
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn lab_dir(dir: &Path) -> PathBuf {
@@ -320,6 +326,84 @@ async fn the_lab_from_registration_to_channels() {
     }
     assert_eq!(batch["changed"], false);
 
+    // Step 8: every flow exported both ways, checked; the same bytes the
+    // second time, and never the client secret.
+    let export = step("step08-export", &url, dir, &["--json"]).await.json();
+    assert_eq!(export["changed"], true);
+    let exports = export["exports"].as_array().unwrap();
+    assert_eq!(exports.len(), 6, "three flows, two targets: {export}");
+    assert!(exports.iter().all(|e| e["errors"] == 0), "{export}");
+    let out = lab_dir(dir).join("export");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "create-team-channels.json",
+            "create-team-channels.parameters.json",
+            "create-team-channels.zip",
+            "create-team-checked.json",
+            "create-team-checked.parameters.json",
+            "create-team-checked.zip",
+            "create-team.json",
+            "create-team.parameters.json",
+            "create-team.zip",
+        ],
+        "nothing else, no temporary file left"
+    );
+    let mut scanned = 0;
+    for name in &names {
+        let bytes = std::fs::read(out.join(name)).unwrap();
+        assert!(!contains(&bytes, secret.trim().as_bytes()), "the secret is in {name}");
+        if name.ends_with(".zip") {
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+            for i in 0..zip.len() {
+                let mut entry = zip.by_index(i).unwrap();
+                let mut content = Vec::new();
+                std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+                assert!(
+                    !contains(&content, secret.trim().as_bytes()),
+                    "the secret is in {name}!{}",
+                    entry.name().unwrap()
+                );
+                scanned += 1;
+            }
+        } else {
+            let doc: Value = serde_json::from_slice(&bytes).unwrap();
+            if !name.ends_with(".parameters.json") {
+                // The template asks for the secret at deployment.
+                assert_eq!(doc["parameters"]["clientSecret"]["type"], "securestring");
+            }
+        }
+        scanned += 1;
+    }
+    assert!(scanned > names.len(), "the packages' entries were read too");
+    let modified =
+        std::fs::metadata(out.join("create-team.zip")).unwrap().modified().unwrap();
+    let again = step("step08-export", &url, dir, &["--json"]).await.json();
+    assert_eq!(again["changed"], false, "exports are reproducible: {again}");
+    let readable = step("step08-export", &url, dir, &[]).await;
+    assert_eq!(readable.code, 0, "{}", readable.stderr);
+    assert!(
+        readable.stdout.contains("Up to date: 6 export(s) of 3 flow(s)"),
+        "{}",
+        readable.stdout
+    );
+    assert!(
+        readable.stdout.contains("  create-team.zip: Power Automate package"),
+        "{}",
+        readable.stdout
+    );
+    printed += &readable.stdout;
+    assert_eq!(
+        std::fs::metadata(out.join("create-team.zip")).unwrap().modified().unwrap(),
+        modified,
+        "an unchanged export is not rewritten"
+    );
+
     assert!(!printed.contains(secret.trim()), "the client secret is never printed");
     running.shutdown().await;
 
@@ -361,6 +445,15 @@ async fn bad_input_and_missing_steps_give_one_line_causes() {
     assert_eq!(spaced.code, 1);
     assert_eq!(spaced.stderr.lines().count(), 1, "{}", spaced.stderr);
     assert!(spaced.stderr.starts_with("error: --name 'Lab Team' contains a space"));
+
+    let no_connector = step("step08-export", &url, temp.path(), &[]).await;
+    assert_eq!(no_connector.code, 1);
+    assert!(
+        no_connector.stderr.contains("run step03-create-connector first"),
+        "{}",
+        no_connector.stderr
+    );
+    assert!(!temp.path().join(".lab/export").exists(), "nothing written");
 
     let early = step("step04-authorize-connector", &url, temp.path(), &[]).await;
     assert_eq!(early.code, 1);
