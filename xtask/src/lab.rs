@@ -1,6 +1,8 @@
 //! The lab as a whole: `setup-lab` (prepare, run steps 2 and 3, build the
-//! book, smoke-run steps 4–7), `lab reset`, and `lab outputs`, which runs the
-//! steps against a fresh emulator and writes what they print into the book.
+//! book, smoke-run steps 4–8), `lab reset`, `lab outputs`, which runs the
+//! steps against a fresh emulator and writes what they print, and the
+//! pictures of their flows, into the book, and `lab screenshots` (see
+//! `pictures.rs`).
 
 use std::{
     fs,
@@ -16,7 +18,7 @@ use graphlab_lab::LabDir;
 use serde_json::Value;
 
 use crate::{
-    cargo_command, root, run_command,
+    cargo_command, pictures, root, run_command,
     tenant::{self, TenantOptions},
 };
 
@@ -59,10 +61,20 @@ pub enum LabAction {
     /// Stop the embedded tenant and delete the lab directory (its state,
     /// config, secret and token cache). Registrations in a real tenant stay.
     Reset(TenantOptions),
-    /// Run steps 2–7 against a fresh emulator and write what they print to
-    /// docs/src/outputs/ (`--check`: fail if those files are stale).
+    /// Run steps 2–8 against a fresh emulator and write what they print to
+    /// docs/src/outputs/, and the lab's flows drawn with and without the
+    /// runs of steps 6 and 7 to docs/src/images/flows/ (`--check`: fail if
+    /// those files are stale).
     Outputs {
         /// Compare instead of writing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Take the studio's screenshots for the book with its browser test
+    /// (Chromium and chromedriver) into docs/src/images/studio/
+    /// (`--check`: fail if they are missing or older than the studio).
+    Screenshots {
+        /// Check instead of taking them.
         #[arg(long)]
         check: bool,
     },
@@ -72,6 +84,7 @@ pub fn run(action: LabAction) -> anyhow::Result<()> {
     match action {
         LabAction::Reset(options) => reset(&options),
         LabAction::Outputs { check } => outputs(check),
+        LabAction::Screenshots { check } => pictures::screenshots(check),
     }
 }
 
@@ -402,10 +415,32 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// A file `lab outputs` makes: where it goes and what it holds.
+struct Generated {
+    path: PathBuf,
+    text: String,
+    /// A picture of a run, whose durations may differ from one run to the
+    /// next (compared without them).
+    timed: bool,
+}
+
+impl Generated {
+    /// Whether `current` (the file as it is) says what this one says.
+    fn matches(&self, current: &str) -> bool {
+        if self.timed {
+            pictures::without_durations(current)
+                == pictures::without_durations(&self.text)
+        } else {
+            current == self.text
+        }
+    }
+}
+
 /// Runs the steps against a fresh in-memory emulator, as a trainee would with
 /// `cargo xtask setup-lab` (port 5580, loopback redirect 5581), and returns
-/// what each printed, with the run's own ids and ports made stable.
-fn generate_outputs() -> anyhow::Result<Vec<(String, String)>> {
+/// what each printed, with the run's own ids and ports made stable, and the
+/// lab's flows drawn, with the runs of steps 6 and 7 over theirs.
+fn generate_outputs() -> anyhow::Result<Vec<Generated>> {
     build_binaries()?;
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}");
@@ -461,7 +496,31 @@ fn generate_outputs() -> anyhow::Result<Vec<(String, String)>> {
             .replace(&url, EMULATOR_URL)
             .replace(&format!("localhost:{redirect_port}"), "localhost:5581");
         let short = name.split('-').next().unwrap_or(name).to_owned();
-        outputs.push((format!("{short}.txt"), stable_ids(&text, &mut ids)));
+        outputs.push(Generated {
+            path: outputs_dir().join(format!("{short}.txt")),
+            text: stable_ids(&text, &mut ids),
+            timed: false,
+        });
+        // The run the step just made, drawn over its flow.
+        let ran = match name {
+            "step06-create-flow" => Some("create-team"),
+            "step07-use-batch" => Some("create-team-channels"),
+            _ => None,
+        };
+        if let Some(flow) = ran {
+            outputs.push(Generated {
+                path: pictures::flows_dir().join(format!("{flow}.run.svg")),
+                text: pictures::draw(&tenant::binary(), &work, flow, true)?,
+                timed: true,
+            });
+        }
+    }
+    for flow in pictures::FLOWS {
+        outputs.push(Generated {
+            path: pictures::flows_dir().join(format!("{flow}.svg")),
+            text: pictures::draw(&tenant::binary(), &work, flow, false)?,
+            timed: false,
+        });
     }
     Ok(outputs)
 }
@@ -510,31 +569,37 @@ fn find_guid(text: &str) -> Option<(usize, &str)> {
 /// `cargo xtask lab outputs [--check]`.
 fn outputs(check: bool) -> anyhow::Result<()> {
     let generated = generate_outputs()?;
-    let dir = outputs_dir();
     let mut stale = Vec::new();
-    for (file, text) in &generated {
-        let path = dir.join(file);
-        let current = fs::read_to_string(&path).unwrap_or_default();
-        if current == *text {
+    for file in &generated {
+        let current = fs::read_to_string(&file.path).unwrap_or_default();
+        if file.matches(&current) {
             continue;
         }
+        let shown = file.path.strip_prefix(root()).unwrap_or(&file.path).display();
         if check {
-            stale.push(file.clone());
+            stale.push(shown.to_string());
         } else {
-            fs::create_dir_all(&dir)?;
-            fs::write(&path, text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            println!("wrote {}", path.display());
+            if let Some(dir) = file.path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            graphlab_fs::write_atomically(
+                &file.path,
+                file.text.as_bytes(),
+                graphlab_fs::Access::Shared,
+            )
+            .with_context(|| format!("cannot write {shown}"))?;
+            println!("wrote {shown}");
         }
     }
     if !stale.is_empty() {
         bail!(
-            "docs/src/outputs is stale ({}): run `cargo xtask lab outputs` and commit the result",
+            "the book's step outputs are stale ({}): run `cargo xtask lab outputs` and commit \
+             the result",
             stale.join(", ")
         );
     }
     println!(
-        "{} step outputs {}",
+        "{} step outputs and flow pictures {}",
         generated.len(),
         if check { "are fresh" } else { "are up to date" }
     );

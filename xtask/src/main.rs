@@ -4,7 +4,8 @@
 //!   the embedded tenant in the background (or reuse a healthy one), run steps
 //!   2 and 3, build the book, smoke-run steps 4–7, and print a summary table.
 //! - `lab reset`: stop the tenant and delete `.lab/`; `lab outputs [--check]`:
-//!   the steps' outputs shown in the book.
+//!   the steps' outputs and the pictures of their flows shown in the book;
+//!   `lab screenshots [--check]`: the studio's screenshots in the book.
 //! - `tenant start|stop|status`: manage that background tenant.
 //! - `bench tenant`: the emulator's load benchmark (release build); `bench
 //!   batch`: the batch client's; `bench flow`: the flow engine's.
@@ -17,6 +18,7 @@
 
 mod docs;
 mod lab;
+mod pictures;
 mod tenant;
 mod tidy;
 

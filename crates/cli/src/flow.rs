@@ -616,18 +616,8 @@ fn draw(global: &Global, args: &DrawArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let svg = graphlab_flow::draw::draw(&workflow, run.as_ref(), &Default::default());
-    let dir = match args.out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    file.write_all(svg.as_bytes())
-        .and_then(|()| file.flush())
+    graphlab_fs::write_atomically(&args.out, svg.as_bytes(), graphlab_fs::Access::Shared)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    file.persist(&args.out).map_err(|e| {
-        anyhow::anyhow!("cannot write {}: {}", args.out.display(), e.error)
-    })?;
     println!("{}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -14,11 +14,13 @@ use anyhow::{Context, anyhow, bail};
 use super::{book_dir, build};
 
 /// The pages the browser check opens: name and path under `target/book`.
-const BROWSER_PAGES: [(&str, &str); 4] = [
+const BROWSER_PAGES: [(&str, &str); 6] = [
     ("landing", "index.html"),
     ("en-intro", "en/01-intro.html"),
     ("fr-intro", "fr/01-intro.html"),
     ("en-step05", "en/05-explore-batch.html"),
+    ("en-step07", "en/07-use-batch.html"),
+    ("fr-step06", "fr/06-create-flow.html"),
 ];
 
 /// Opens pages in headless Chromium (Debian's `chromium`, or `$CHROMIUM`),

@@ -4,7 +4,10 @@
 //! The page is driven as a user would, finding controls by their
 //! accessible names: sign in, "Perform parallel GETs", v1.0 and beta, the
 //! OneNote item's 403 / 40004 inside a 200 batch, the Tenant and Flows
-//! pages, and no console errors. Screenshots go to
+//! pages, a run's picture, the Faults page saving a rule the emulator then
+//! enforces, and no console errors. Screenshots go to
+//! `$GRAPHLAB_STUDIO_SCREENSHOTS` if set (`cargo xtask lab pictures` sets
+//! it, and copies them into the book), else
 //! `$CARGO_TARGET_DIR/studio-screenshots/` (else `target/`).
 
 use std::{
@@ -110,11 +113,17 @@ fn flows_dir() -> PathBuf {
 }
 
 fn screenshots_dir() -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
-        });
-    let dir = target.join("studio-screenshots");
+    let dir = std::env::var_os("GRAPHLAB_STUDIO_SCREENSHOTS").map_or_else(
+        || {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
+                })
+                .join("studio-screenshots")
+        },
+        PathBuf::from,
+    );
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -336,7 +345,7 @@ async fn the_studio_signs_in_runs_the_labs_batches_and_shows_the_tenant_and_flow
             lab_dir: lab.path().into(),
             flows_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../../lab-steps/flows"),
-            admin_secret: None,
+            admin_secret: Some(Secret::new(tenant.admin_secret().to_owned())),
         },
         0,
     )
@@ -433,6 +442,43 @@ async fn the_studio_signs_in_runs_the_labs_batches_and_shows_the_tenant_and_flow
     assert!(text.contains("Succeeded"), "{text}");
     screenshot(&client, "flows").await;
 
+    // The run's picture: every action of the run marked with its status.
+    row.find(Locator::XPath(&format!(".//button[normalize-space(.)={}]", lit(&run.id))))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let heading = format!("Run {}: Succeeded", run.id);
+    find(
+        &client,
+        &format!("//div[@id='run-detail']/h3[normalize-space(.)={}]", lit(&heading)),
+    )
+    .await;
+    for action in run.actions.keys() {
+        find(
+            &client,
+            &format!(
+                "//div[@id='run-detail']//*[local-name()='g'][starts-with(@aria-label, {})]\
+                 [contains(@aria-label, '✓ Succeeded')]",
+                lit(&format!("{action} ("))
+            ),
+        )
+        .await;
+    }
+    client
+        .execute(
+            "document.getElementById('run-detail').scrollIntoView(); return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "flow-run").await;
+
+    // The Faults page: the emulator's settings through the studio (which
+    // holds the admin secret); a saved rule is what the emulator enforces.
+    faults(&client, &tenant, &graph).await;
+
     // No console errors (SEVERE) in the browser's log.
     let log = client.issue_cmd(BrowserLog).await.unwrap();
     let severe: Vec<&Value> = log
@@ -443,6 +489,58 @@ async fn the_studio_signs_in_runs_the_labs_batches_and_shows_the_tenant_and_flow
         .collect();
     assert!(severe.is_empty(), "console errors in the studio's page: {severe:#?}");
     client.close().await.unwrap();
+}
+
+/// The Faults page loads the emulator's settings, saves a rule of 429s on
+/// batch items that the emulator's admin route then returns, and clears it.
+async fn faults(client: &Client, tenant: &Tenant, graph: &str) {
+    find(client, "//nav[@aria-label='Pages']//a[normalize-space(.)='Faults']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let status = "return document.getElementById('faults-status').textContent;";
+    until(client, "the fault settings loaded", status, |v| {
+        v.as_str().is_some_and(|s| s.starts_with("Current settings loaded"))
+    })
+    .await;
+    let rule = json!({
+        "seed": 7,
+        "rules": [{"method": "POST", "path": "/teams/*/channels", "scope": "batchItem",
+                   "rates": {"429": 0.3}, "retryAfterSecs": 1}]
+    });
+    let editor = labelled(client, "Fault settings (JSON)").await;
+    editor.clear().await.unwrap();
+    editor.send_keys(&serde_json::to_string_pretty(&rule).unwrap()).await.unwrap();
+    button(client, "Save faults").await.click().await.unwrap();
+    until(client, "the fault settings saved", status, |v| v.as_str() == Some("Saved."))
+        .await;
+    let chaos = || async {
+        reqwest::Client::new()
+            .get(format!("{graph}/_graphlab/chaos"))
+            .bearer_auth(tenant.admin_secret())
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let saved = chaos().await;
+    assert_eq!(saved["rules"][0]["path"], "/teams/*/channels", "{saved:#}");
+    assert_eq!(saved["rules"][0]["scope"], "batchItem", "{saved:#}");
+    screenshot(client, "faults").await;
+    client
+        .execute(
+            "document.getElementById('faults-status').textContent = ''; return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    button(client, "No faults").await.click().await.unwrap();
+    until(client, "the faults cleared", status, |v| v.as_str() == Some("Saved.")).await;
+    let cleared = chaos().await;
+    assert_eq!(cleared["rules"], json!([]), "{cleared:#}");
 }
 
 /// chromedriver's `POST /session/{id}/se/log` with `{"type": "browser"}`:
