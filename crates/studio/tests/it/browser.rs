@@ -3,11 +3,13 @@
 //! an in-process emulator holding a group, its team and three channels.
 //! The page is driven as a user would, finding controls by their
 //! accessible names: sign in, "Perform parallel GETs", v1.0 and beta, the
-//! OneNote item's 403 / 40004 inside a 200 batch, the Tenant and Flows
-//! pages, a run's picture, the Faults page saving a rule the emulator then
-//! enforces, and no console errors. Screenshots go to
-//! `$GRAPHLAB_STUDIO_SCREENSHOTS` if set (`cargo xtask lab pictures` sets
-//! it, and copies them into the book), else
+//! OneNote item's 403 / 40004 inside a 200 batch, the token's claims,
+//! the code, incremental consent (then the same item answers 201), the
+//! history exported as HAR, the Tenant and Flows pages, a run's picture,
+//! the Faults page saving a rule the emulator then enforces, and no
+//! console errors. Screenshots go to
+//! `$GRAPHLAB_STUDIO_SCREENSHOTS` if set (`cargo xtask lab screenshots`
+//! sets it, and copies them into the book), else
 //! `$CARGO_TARGET_DIR/studio-screenshots/` (else `target/`).
 
 use std::{
@@ -397,6 +399,18 @@ async fn the_studio_signs_in_runs_the_labs_batches_and_shows_the_tenant_and_flow
     assert!(outer.contains("Batch answer: 200"), "{outer}");
     screenshot(&client, "onenote-403").await;
 
+    // The token's claims and the code for the request; then incremental
+    // consent, after which the same item succeeds; then the history as HAR.
+    token_and_code(&client).await;
+    consent_to_notes(&client).await;
+    let rows = run_sample(
+        &client,
+        "Step 5: a OneNote notebook (403 / 40004 without the Notes scopes)",
+    )
+    .await;
+    assert!(rows[0][1].as_str().unwrap().starts_with("201"), "{rows}");
+    history_as_har(&client).await;
+
     // The Tenant page: the group, its team and the three channels.
     find(&client, "//nav[@aria-label='Pages']//a[normalize-space(.)='Tenant']")
         .await
@@ -489,6 +503,126 @@ async fn the_studio_signs_in_runs_the_labs_batches_and_shows_the_tenant_and_flow
         .collect();
     assert!(severe.is_empty(), "console errors in the studio's page: {severe:#?}");
     client.close().await.unwrap();
+}
+
+/// The Access token tab's claims, decoded in the page, and the Code tab's
+/// three versions of the request on screen (the OneNote batch).
+async fn token_and_code(client: &Client) {
+    button(client, "Access token").await.click().await.unwrap();
+    let script = "const o = {}; document.querySelectorAll('#claims dt').forEach((dt) => \
+        { o[dt.textContent] = dt.nextElementSibling ? dt.nextElementSibling.textContent : null; });\
+        return o;";
+    let claims =
+        until(client, "the access token's claims", script, |v| v.get("scp").is_some())
+            .await;
+    let scp = claims["scp"].as_str().unwrap();
+    assert!(scp.split(' ').any(|s| s == "User.Read"), "{claims}");
+    assert!(!scp.contains("Notes."), "no Notes scope yet: {claims}");
+    assert_eq!(claims["tid"], seed::TENANT_ID, "{claims}");
+    assert!(
+        ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"]
+            .contains(&claims["aud"].as_str().unwrap()),
+        "{claims}"
+    );
+    assert!(
+        claims["exp"].as_str().unwrap().contains('T'),
+        "exp shown as a date: {claims}"
+    );
+
+    button(client, "Code").await.click().await.unwrap();
+    let code = client
+        .execute(
+            "return ['code-curl', 'code-batch', 'code-rust']\
+             .map((id) => document.getElementById(id).textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let [curl, batch, rust] = [0, 1, 2].map(|i| code[i].as_str().unwrap().to_owned());
+    assert!(
+        curl.starts_with("curl -X POST '") && curl.contains("/v1.0/$batch'"),
+        "{curl}"
+    );
+    assert!(curl.contains("\"$TOKEN\""), "the token stays a variable: {curl}");
+    assert!(batch.contains("graphlab batch run job.json"), "{batch}");
+    assert!(batch.contains("/groups/{group-id}/onenote/notebooks"), "{batch}");
+    assert!(
+        rust.contains(
+            "BatchItem::new(\"1\", Method::Post, \"/groups/{group-id}/onenote/notebooks\")"
+        ),
+        "{rust}"
+    );
+}
+
+/// Modify permissions: the identity platform's page asks for the one scope
+/// not yet granted; once accepted, the token carries it.
+async fn consent_to_notes(client: &Client) {
+    button(client, "Modify permissions").await.click().await.unwrap();
+    let scopes = labelled(client, "Scopes to add").await;
+    scopes.clear().await.unwrap();
+    scopes.send_keys("Notes.ReadWrite.All").await.unwrap();
+    button(client, "Consent").await.click().await.unwrap();
+    find(client, "//li/code[normalize-space(.)='Notes.ReadWrite.All']").await;
+    find(client, &format!("//label[contains(., {})]/input", lit(seed::ADMIN_UPN)))
+        .await
+        .click()
+        .await
+        .unwrap();
+    button(client, "Accept").await.click().await.unwrap();
+    find(client, "//button[normalize-space(.)='Sign out' and not(@hidden)]").await;
+    let granted = "return document.getElementById('granted').textContent;";
+    until(client, "Notes.ReadWrite.All granted", granted, |v| {
+        v.as_str().is_some_and(|s| s.split(' ').any(|s| s == "Notes.ReadWrite.All"))
+    })
+    .await;
+}
+
+/// "Export history as HAR": the file the page would download, caught as the
+/// page makes it: HAR 1.2, one entry per line of the history, and neither
+/// an Authorization header nor the access token anywhere in it.
+async fn history_as_har(client: &Client) {
+    // The blob is read where the page makes it: the page's CSP lets it
+    // fetch nothing but its own origin, Graph and the identity platform.
+    let script = "const done = arguments[arguments.length - 1];\
+        let blob = null;\
+        const make = URL.createObjectURL.bind(URL);\
+        URL.createObjectURL = (b) => { blob = b; return make(b); };\
+        const click = HTMLAnchorElement.prototype.click;\
+        HTMLAnchorElement.prototype.click = function () {\
+          if (!this.download || !blob) return click.call(this);\
+          const name = this.download;\
+          blob.text().then((text) => done({ name, text,\
+            lines: document.querySelectorAll('#history li').length,\
+            token: JSON.parse(sessionStorage.getItem('graphlab-studio-token')).accessToken }),\
+            (e) => done({ error: String(e) }));\
+        };\
+        document.getElementById('export-har').click();";
+    let export = client.execute_async(script, vec![]).await.unwrap();
+    assert_eq!(export["name"], "graphlab-studio.har", "{export}");
+    let text = export["text"].as_str().unwrap();
+    let har: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(har["log"]["version"], "1.2");
+    let entries = har["log"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len() as u64, export["lines"].as_u64().unwrap());
+    assert!(entries.len() >= 5, "every query run so far: {}", entries.len());
+    for entry in entries {
+        assert!(
+            entry["request"]["url"].as_str().unwrap().ends_with("/$batch"),
+            "{entry}"
+        );
+        let headers = entry["request"]["headers"].as_array().unwrap();
+        assert!(
+            !headers.iter().any(|h| h["name"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("authorization")),
+            "{entry}"
+        );
+    }
+    assert!(
+        !text.contains(export["token"].as_str().unwrap()),
+        "the token is not exported"
+    );
 }
 
 /// The Faults page loads the emulator's settings, saves a rule of 429s on
