@@ -16,7 +16,7 @@ use crate::options::Global;
 #[derive(Debug, Args)]
 pub struct StudioArgs {
     /// The port on 127.0.0.1 (0: any free port).
-    #[arg(long, default_value_t = 5590, value_name = "P")]
+    #[arg(long, default_value_t = graphlab_lab::STUDIO_PORT, value_name = "P")]
     port: u16,
     /// Do not open the system browser.
     #[arg(long)]
@@ -25,7 +25,7 @@ pub struct StudioArgs {
     /// emulated tenant, its seeded Graph Lab Studio client; on a real
     /// tenant, the lab's app of step 2 from lab.toml, else the Graph CLI's
     /// client id). On a real tenant, that app needs the SPA redirect URI
-    /// http://127.0.0.1:PORT/.
+    /// http://127.0.0.1:PORT/ (step 3 registers the default port's).
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
     /// The tenant to sign in to (default: the lab's, else organizations).

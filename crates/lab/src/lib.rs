@@ -38,6 +38,16 @@ pub const EMULATOR_URL: &str = "http://127.0.0.1:5580";
 /// must not import the emulator) read; on a real tenant the studio uses the
 /// lab's own app registration instead.
 pub const STUDIO_CLIENT_ID: &str = "5a7d1c3e-9b24-4f6a-8e1d-57ad10c0ffee";
+/// The port `graphlab studio` serves on by default (127.0.0.1 only).
+pub const STUDIO_PORT: u16 = 5590;
+
+/// The studio's redirect URI on `port`: its page's own origin, which a
+/// single-page application registers on the `spa` platform (step 3 adds the
+/// default port's to the lab's app, for a real tenant).
+pub fn studio_redirect_uri(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/")
+}
+
 /// The tenant segment used when none is configured.
 pub const DEFAULT_TENANT: &str = "organizations";
 

@@ -7,7 +7,8 @@
 //! request and response fields show up in the flow designer. Both are
 //! validated offline. Then, as at the end of the lab's step 3, the
 //! connector's redirect URL is added to the app's web redirect URIs, with the
-//! loopback URI these programs use when they play the connector's part.
+//! loopback URI these programs use when they play the connector's part, and
+//! `graphlab studio`'s address to its single-page application ones.
 //!
 //! ```console
 //! cargo run -p lab-steps --bin step03-create-connector
@@ -92,34 +93,47 @@ async fn step(args: Args) -> anyhow::Result<()> {
 
     // ANCHOR: redirect
     let port = args.redirect_port.unwrap_or(app.redirect_port);
-    let mut wanted = vec![REDIRECT_URL.to_owned(), format!("http://localhost:{port}")];
+    let mut web = vec![REDIRECT_URL.to_owned(), format!("http://localhost:{port}")];
     if let Some(id) = &args.connector_id {
-        wanted.push(redirect_url_for(id));
+        web.push(redirect_url_for(id));
     }
+    // graphlab studio signs in from its page as a single-page application.
+    let spa = vec![graphlab_lab::studio_redirect_uri(graphlab_lab::STUDIO_PORT)];
     let admin = lab.admin_client()?;
     let token =
         lab.sign_in_with_device_code(&admin, &["Application.ReadWrite.All"]).await?;
     let graph = lab.graph(Arc::new(StaticToken(token.access_token)), Version::V1);
     let url = format!("/applications/{}", app.object_id);
-    let current = call(&graph, BatchItem::get("app", format!("{url}?$select=web")))
+    let current = call(&graph, BatchItem::get("app", format!("{url}?$select=web,spa")))
         .await?
         .json::<Value>()?;
-    let mut uris: Vec<String> = current["web"]["redirectUris"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
-    let missing: Vec<&String> = wanted.iter().filter(|w| !uris.contains(w)).collect();
-    if missing.is_empty() {
-        lab.say("Redirect URIs already registered on the app:");
-    } else {
-        uris.extend(missing.into_iter().cloned());
-        let patch = json!({ "web": { "redirectUris": uris } });
-        call(&graph, BatchItem::new("redirect", Method::Patch, &url).json(patch)).await?;
-        lab.say("Added the redirect URIs to the app (Authentication, Web):");
-        changed = true;
+    let mut patch = serde_json::Map::new();
+    for (platform, wanted, page) in
+        [("web", &web, "Web"), ("spa", &spa, "Single-page application")]
+    {
+        let mut uris: Vec<String> = current[platform]["redirectUris"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let missing: Vec<&String> = wanted.iter().filter(|w| !uris.contains(w)).collect();
+        if missing.is_empty() {
+            lab.say(format!(
+                "Redirect URIs already registered (Authentication, {page}):"
+            ));
+        } else {
+            uris.extend(missing.into_iter().cloned());
+            patch.insert(platform.to_owned(), json!({ "redirectUris": uris }));
+            lab.say(format!("Adding redirect URIs (Authentication, {page}):"));
+        }
+        for uri in wanted {
+            lab.say(format!("  {uri}"));
+        }
     }
-    for uri in &wanted {
-        lab.say(format!("  {uri}"));
+    if !patch.is_empty() {
+        let item =
+            BatchItem::new("redirect", Method::Patch, &url).json(Value::Object(patch));
+        call(&graph, item).await?;
+        changed = true;
     }
     // ANCHOR_END: redirect
 
@@ -134,7 +148,8 @@ async fn step(args: Args) -> anyhow::Result<()> {
         "step": "step03-create-connector",
         "changed": changed,
         "packages": validation,
-        "redirectUris": wanted,
+        "redirectUris": web,
+        "spaRedirectUris": spa,
     }));
     Ok(())
 }

@@ -200,6 +200,12 @@ async fn the_lab_from_registration_to_channels() {
         uris.as_array().unwrap().iter().any(|u| u == graphlab_connector::REDIRECT_URL),
         "{uris}"
     );
+    let spa = tenant.objects("applications")[0]["spa"]["redirectUris"].clone();
+    assert_eq!(
+        spa,
+        serde_json::json!(["http://127.0.0.1:5590/"]),
+        "graphlab studio's page"
+    );
     let again = step("step03-create-connector", &url, dir, &["--json"]).await.json();
     assert_eq!(again["changed"], false);
     // Each finding explained, as `graphlab connector validate` does.
