@@ -20,7 +20,7 @@ use std::{
     time::Duration,
 };
 
-use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element, key::Key};
 use graphlab_auth::{Secret, StaticToken};
 use graphlab_connector::{ExportOptions, Profile};
 use graphlab_flow::{
@@ -508,6 +508,18 @@ async fn the_studio_signs_in_runs_the_labs_batches_and_shows_the_tenant_and_flow
 /// The Access token tab's claims, decoded in the page, and the Code tab's
 /// three versions of the request on screen (the OneNote batch).
 async fn token_and_code(client: &Client) {
+    // The tabs work from the keyboard too: arrow keys move the selection
+    // and the focus, and the panel follows.
+    let preview = button(client, "Response preview").await;
+    preview.click().await.unwrap();
+    preview.send_keys(&Key::Right.to_string()).await.unwrap();
+    let selected = "const t = document.querySelector('[role=tab][aria-selected=true]');\
+        return [t.textContent, document.activeElement === t,\
+                document.getElementById(t.getAttribute('aria-controls')).hidden];";
+    until(client, "ArrowRight selects Response headers", selected, |v| {
+        *v == json!(["Response headers", true, false])
+    })
+    .await;
     button(client, "Access token").await.click().await.unwrap();
     let script = "const o = {}; document.querySelectorAll('#claims dt').forEach((dt) => \
         { o[dt.textContent] = dt.nextElementSibling ? dt.nextElementSibling.textContent : null; });\
