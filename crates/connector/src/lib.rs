@@ -26,6 +26,7 @@ mod json_path;
 pub mod jsonc;
 mod png;
 mod profiles;
+mod report;
 mod validate;
 
 use std::path::PathBuf;
@@ -40,10 +41,8 @@ pub use profiles::{
 };
 #[doc(hidden)]
 pub use validate::validate_text_for_fuzz;
-pub use validate::{
-    Finding, PackageFiles, Report, Severity, rules, validate, validate_path,
-    validate_text,
-};
+pub use report::{Finding, Report, Severity};
+pub use validate::{PackageFiles, rules, validate, validate_path, validate_text};
 
 /// The redirect URL that Power Platform's OAuth consent service uses for
 /// connectors with the global redirect mode (the one the lab's screenshots

@@ -4,7 +4,6 @@
 //! receives (`aud` = `https://graph.microsoft.com`, `iss` = `{authority}/{tid}/`,
 //! `scp` for delegated scopes, `roles` for application roles).
 
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -173,11 +172,6 @@ pub enum TokenError {
     Malformed,
 }
 
-/// Seconds since the Unix epoch.
-pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECS: u64 = 60;
 
@@ -219,13 +213,15 @@ impl VerifiedCache {
 }
 
 impl SigningKey {
-    /// Checks a bearer token: signature, `kid`, lifetime, audience, tenant.
+    /// Checks a bearer token: signature, `kid`, lifetime (at `now`, seconds
+    /// since the Unix epoch: the tenant's clock), audience, tenant.
     pub fn validate(
         &self,
         token: &str,
         tenant_id: &str,
+        now: u64,
     ) -> Result<AccessClaims, TokenError> {
-        check_claims(self.verify_signature(token)?, tenant_id, now_secs())
+        check_claims(self.verify_signature(token)?, tenant_id, now)
     }
 
     /// Checks the header and signature only, and decodes the claims.

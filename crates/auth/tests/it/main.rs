@@ -163,7 +163,7 @@ async fn answer_devicelogin(
 
 #[tokio::test]
 async fn device_code_flow_with_a_user_at_the_devicelogin_page() {
-    let e = emulator(TenantConfig::in_memory().device_poll_interval(1)).await;
+    let e = emulator(TenantConfig::in_memory().device_poll_interval(0)).await;
     let client = AuthClient::new(authority(&e), CLI, TokenCache::in_memory());
     let base = e.running.base_url().to_owned();
     let shown = Arc::new(Mutex::new(String::new()));
@@ -377,7 +377,7 @@ async fn a_corrupted_cache_file_is_named_in_the_error() {
 
 #[tokio::test]
 async fn sixteen_concurrent_refreshers_leave_a_valid_cache_and_every_account() {
-    let e = emulator(TenantConfig::in_memory().device_poll_interval(1)).await;
+    let e = emulator(TenantConfig::in_memory().device_poll_interval(0)).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("token-cache.json");
     // Two accounts, signed in by device code as two different users.
