@@ -365,20 +365,8 @@ pub fn check_package(
     let contents = match powerautomate::read_package(bytes, file) {
         Ok(c) => c,
         Err(e) => {
-            let (rule, path) = match &e {
-                super::ExportError::Part { .. } => ("package.part", "$"),
-                _ => ("package.part", "$"),
-            };
-            return Report {
-                shape: None,
-                findings: vec![Finding::new(
-                    rule,
-                    Severity::Error,
-                    file,
-                    path.into(),
-                    e.to_string(),
-                )],
-            };
+            let part = Finding::new("package.part", Severity::Error, file, "$", e.to_string());
+            return Report::of(vec![part]);
         }
     };
     let shown = format!("{file}!{}", contents.definition_part);
@@ -397,8 +385,8 @@ pub fn check_package(
         Finding::new(
             "package.manifest",
             Severity::Error,
-            &format!("{file}!{part}"),
-            "$".into(),
+            format!("{file}!{part}"),
+            "$",
             message.clone(),
         )
     }));
