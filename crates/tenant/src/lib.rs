@@ -137,6 +137,10 @@ pub struct TenantConfig {
     pub device_poll_interval: u64,
     /// The emulator's clock (see [`Now`]).
     pub now: Now,
+    /// Sign with a key made once per process and shared by every tenant
+    /// opened with this set, instead of a new one (see
+    /// [`TenantConfig::reuse_key`]).
+    pub reuse_key: bool,
     /// Read timeouts of the served emulator (slow clients).
     pub timeouts: limits::Timeouts,
 }
@@ -151,6 +155,7 @@ impl TenantConfig {
             unattended: None,
             device_poll_interval: 5,
             now: Now::system(),
+            reuse_key: false,
             timeouts: limits::Timeouts::default(),
         }
     }
@@ -163,6 +168,16 @@ impl TenantConfig {
     /// Reads the time from `now` (see [`Now`]).
     pub fn clock(mut self, now: Now) -> TenantConfig {
         self.now = now;
+        self
+    }
+
+    /// A new tenant (one whose state holds no key yet) signs with the
+    /// process's one reused key instead of generating its own: for tests,
+    /// which open hundreds of tenants, as making a 2048-bit RSA key takes
+    /// from a tenth of a second to a second. Tenants opened without it keep
+    /// keys of their own, so their tokens are refused by each other.
+    pub fn reuse_key(mut self) -> TenantConfig {
+        self.reuse_key = true;
         self
     }
 
@@ -360,6 +375,7 @@ impl Tenant {
         };
         let key = match store.meta("signing_key")? {
             Some(pem) => SigningKey::from_pem(&pem)?,
+            None if config.reuse_key => SigningKey::process_wide()?,
             None => SigningKey::generate()?,
         };
         if store.meta("seeded")?.is_none() {

@@ -56,6 +56,20 @@ impl SigningKey {
         SigningKey::from_pem(&pem)
     }
 
+    /// One key for the whole process, generated the first time it is asked
+    /// for: what [`crate::TenantConfig::reuse_key`] tenants sign with.
+    pub(crate) fn process_wide() -> Result<SigningKey, KeyError> {
+        static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let pem = match PEM.get() {
+            Some(pem) => pem,
+            None => {
+                let key = SigningKey::generate()?;
+                PEM.get_or_init(|| key.private_pem().to_owned())
+            }
+        };
+        SigningKey::from_pem(pem)
+    }
+
     /// Loads a PKCS#8 PEM private key.
     pub fn from_pem(pem: &str) -> Result<SigningKey, KeyError> {
         let rsa_err = |e: &dyn std::fmt::Display| KeyError::Rsa(e.to_string());

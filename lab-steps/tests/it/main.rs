@@ -99,7 +99,8 @@ async fn unattended_tenant() -> (Tenant, RunningTenant, String) {
     let config = TenantConfig::in_memory()
         .unattended(seed::ADMIN_UPN)
         .device_poll_interval(0)
-        .replication_delay(Duration::ZERO);
+        .replication_delay(Duration::ZERO)
+        .reuse_key();
     let (tenant, running) = graphlab_tenant::serve_loopback(&config).await.unwrap();
     let url = running.base_url().to_owned();
     (tenant, running, url)
@@ -447,7 +448,7 @@ async fn the_lab_from_registration_to_channels() {
 
 #[tokio::test]
 async fn bad_input_and_missing_steps_give_one_line_causes() {
-    let tenant = Tenant::open(&TenantConfig::in_memory()).unwrap();
+    let tenant = Tenant::open(&TenantConfig::in_memory().reuse_key()).unwrap();
     let running =
         graphlab_tenant::serve(tenant, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let temp = tempfile::tempdir().unwrap();

@@ -21,7 +21,7 @@ struct Emulator {
 }
 
 async fn emulator(config: TenantConfig) -> Emulator {
-    let tenant = Tenant::open(&config).unwrap();
+    let tenant = Tenant::open(&config.reuse_key()).unwrap();
     let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

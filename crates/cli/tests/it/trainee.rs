@@ -48,7 +48,8 @@ fn text(bytes: &[u8]) -> String {
 }
 
 async fn start(config: TenantConfig) -> (Tenant, RunningTenant, String) {
-    let (tenant, running) = graphlab_tenant::serve_loopback(&config).await.unwrap();
+    let (tenant, running) =
+        graphlab_tenant::serve_loopback(&config.reuse_key()).await.unwrap();
     let url = running.base_url().to_owned();
     (tenant, running, url)
 }
