@@ -19,7 +19,7 @@ use super::{
         ClientApp, Requested, ensure_service_principal, record_grant, scope_admin_only,
     },
     error::AadError,
-    form::{Params, encode_pairs, param, parse_form},
+    form::{Params, encode_pairs, page_answer, param},
     pages::{self, SignIn},
     session::{accounts, is_admin, user_by_login},
     token::unavailable,
@@ -132,9 +132,7 @@ pub(crate) async fn adminconsent_post(
     Path(segment): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = parse_form(&body);
-    let original =
-        parse_form(form.get("request").map(String::as_bytes).unwrap_or_default());
+    let (form, original) = page_answer(&body);
     let (client, request) = match check_adminconsent(&tenant, &segment, &original) {
         Ok(r) => r,
         Err(response) => return response,

@@ -20,7 +20,7 @@ use super::{
         redirect_kind, scope_admin_only, service_principal, unknown_resource,
     },
     error::AadError,
-    form::{Params, encode_pairs, hash, param, parse_form, random_token},
+    form::{Params, encode_pairs, hash, page_answer, param, random_token},
     pages::{self, SignIn},
     resolve_tenant,
     session::{accounts, is_admin, new_session, session_user, user_by_login},
@@ -356,9 +356,7 @@ pub(crate) async fn authorize_post(
     Path(segment): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = parse_form(&body);
-    let original =
-        parse_form(form.get("request").map(String::as_bytes).unwrap_or_default());
+    let (form, original) = page_answer(&body);
     let v1 = param(&form, "v") == Some("1");
     let request = match check_authorize(&tenant, &segment, &original, v1) {
         Ok(r) => r,
