@@ -39,9 +39,9 @@ pub use png::{ICON_SIZE, icon_png};
 pub use profiles::{
     BRAND_COLOR, DEFAULT_CLIENT_ID, LAB_TITLE, TYPED_TITLE, authorize_url, token_url,
 };
+pub use report::{Finding, Report, Severity};
 #[doc(hidden)]
 pub use validate::validate_text_for_fuzz;
-pub use report::{Finding, Report, Severity};
 pub use validate::{PackageFiles, rules, validate, validate_path, validate_text};
 
 /// The redirect URL that Power Platform's OAuth consent service uses for

@@ -425,7 +425,10 @@ pub async fn next_page(
     let pending = {
         let mut pages = state.pages.lock().unwrap_or_else(|e| e.into_inner());
         match pages.remove(token) {
-            Some(p) if p.owner == owner && state.tenant.0.now.since(p.created_ms) < PAGE_TTL => {
+            Some(p)
+                if p.owner == owner
+                    && state.tenant.0.now.since(p.created_ms) < PAGE_TTL =>
+            {
                 Some(p)
             }
             Some(p) if p.owner != owner => {

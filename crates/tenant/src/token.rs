@@ -4,7 +4,6 @@
 //! receives (`aud` = `https://graph.microsoft.com`, `iss` = `{authority}/{tid}/`,
 //! `scp` for delegated scopes, `roles` for application roles).
 
-
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rsa::{

@@ -300,9 +300,13 @@ async fn the_lab_from_registration_to_channels() {
     // Step 7: the extended flow, with a new name: a group, its team and the
     // three channels; then team and channels in one batch (the group has
     // replicated at once here: see `unattended_tenant`).
-    let run =
-        step("step07-use-batch", &url, dir, &["--name", "LabTeam", "--time-scale", TIME_SCALE])
-            .await;
+    let run = step(
+        "step07-use-batch",
+        &url,
+        dir,
+        &["--name", "LabTeam", "--time-scale", TIME_SCALE],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     printed += &run.stdout;
     assert!(

@@ -36,9 +36,10 @@ fn no_secret_code_or_token_reaches_the_logs_or_errors() {
         let rt =
             tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async move {
-            let tenant =
-                Tenant::open(&TenantConfig::in_memory().unattended(seed::ADMIN_UPN).reuse_key())
-                    .unwrap();
+            let tenant = Tenant::open(
+                &TenantConfig::in_memory().unattended(seed::ADMIN_UPN).reuse_key(),
+            )
+            .unwrap();
             let running =
                 graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
                     .await

@@ -20,9 +20,8 @@ use std::{collections::BTreeMap, path::Path};
 use serde_json::Value;
 
 use crate::{
-    Finding, Report, Severity,
-    API_DEFINITION_FILE, API_PROPERTIES_FILE, Error, ICON_FILE, SETTINGS_FILE,
-    json_path::JPath,
+    API_DEFINITION_FILE, API_PROPERTIES_FILE, Error, Finding, ICON_FILE, Report,
+    SETTINGS_FILE, Severity, json_path::JPath,
 };
 
 /// The rule ids a [`Finding`] can carry, with what each checks.
@@ -127,7 +126,13 @@ impl Sink<'_> {
         message: String,
     ) {
         debug_assert!(rules::is_known(rule), "unknown rule {rule}");
-        self.findings.push(Finding::new(rule, severity, &self.file, path.to_string(), message));
+        self.findings.push(Finding::new(
+            rule,
+            severity,
+            &self.file,
+            path.to_string(),
+            message,
+        ));
     }
 
     /// An error in every mode.
@@ -332,7 +337,13 @@ fn parse(text: &str, sink: &mut Sink<'_>) -> Option<Value> {
             sink.findings.push(Finding {
                 line: Some(e.line()),
                 column: Some(e.column()),
-                ..Finding::new("json.malformed", Severity::Error, &sink.file, "$", message)
+                ..Finding::new(
+                    "json.malformed",
+                    Severity::Error,
+                    &sink.file,
+                    "$",
+                    message,
+                )
             });
             None
         }

@@ -365,7 +365,8 @@ pub fn check_package(
     let contents = match powerautomate::read_package(bytes, file) {
         Ok(c) => c,
         Err(e) => {
-            let part = Finding::new("package.part", Severity::Error, file, "$", e.to_string());
+            let part =
+                Finding::new("package.part", Severity::Error, file, "$", e.to_string());
             return Report::of(vec![part]);
         }
     };

@@ -94,7 +94,8 @@ pub(crate) fn check_client<'p>(
     p: &'p Params,
 ) -> Result<(ClientApp, &'p str, RedirectKind), AadError> {
     resolve_tenant(segment)?;
-    let client_id = param(p, "client_id").ok_or_else(|| AadError::missing("client_id"))?;
+    let client_id =
+        param(p, "client_id").ok_or_else(|| AadError::missing("client_id"))?;
     let client = find_client(&tenant.0.store, client_id)
         .ok_or_else(|| AadError::unknown_client(client_id, TENANT_ID))?;
     let redirect_uri =

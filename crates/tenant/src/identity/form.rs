@@ -26,7 +26,8 @@ pub(crate) fn parse_form(bytes: &[u8]) -> Params {
 /// wrote it).
 pub(crate) fn page_answer(body: &[u8]) -> (Params, Params) {
     let form = parse_form(body);
-    let request = parse_form(form.get("request").map(String::as_bytes).unwrap_or_default());
+    let request =
+        parse_form(form.get("request").map(String::as_bytes).unwrap_or_default());
     (form, request)
 }
 

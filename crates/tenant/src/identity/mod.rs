@@ -37,8 +37,8 @@ use crate::{Tenant, seed};
 
 pub use directory::RedirectKind;
 use error::AadError;
-use token::form_endpoint;
 pub use spa::SPA_REFRESH_LIFETIME_SECS;
+use token::form_endpoint;
 
 /// How long an authorization code may wait to be redeemed.
 pub const CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -162,7 +162,10 @@ pub fn routes(tenant: Tenant) -> Router {
             "/{tenant}/oauth2/v2.0/devicecode",
             form_endpoint(device_code::devicecode, false),
         )
-        .route("/{tenant}/oauth2/devicecode", form_endpoint(device_code::devicecode, true))
+        .route(
+            "/{tenant}/oauth2/devicecode",
+            form_endpoint(device_code::devicecode, true),
+        )
         .route(
             "/devicelogin",
             get(device_code::devicelogin_page).post(device_code::devicelogin_post),

@@ -58,8 +58,12 @@ pub(crate) fn check_secret(
             "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
         )),
         Some(secret) => {
-            if secret_matches(&tenant.0.store, &client.app_id, secret, tenant.0.now.date_time())
-            {
+            if secret_matches(
+                &tenant.0.store,
+                &client.app_id,
+                secret,
+                tenant.0.now.date_time(),
+            ) {
                 Ok(())
             } else {
                 Err(AadError::new(

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::{
     Harness,
     identity::{
-        WEB_REDIRECT, aadsts, authorize_url, client, client_credentials, jwt_claims, pkce,
-        query_of, register_app, token,
+        WEB_REDIRECT, aadsts, authorize_url, client, client_credentials, jwt_claims,
+        pkce, query_of, register_app, token,
     },
 };
 use graphlab_tenant::{ACCESS_TOKEN_LIFETIME, ChaosConfig, TenantConfig, seed};

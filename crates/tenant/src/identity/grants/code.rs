@@ -62,7 +62,12 @@ pub(crate) fn redeem_code(request: &TokenRequest<'_>) -> Result<Value, AadError>
             "The redirect URI in the token request does not match the one used in the authorization request.",
         ));
     }
-    check_redemption(client, grant.redirect_kind, request.origin, grant.challenge.is_some())?;
+    check_redemption(
+        client,
+        grant.redirect_kind,
+        request.origin,
+        grant.challenge.is_some(),
+    )?;
     request.check_secret(grant.redirect_kind == RedirectKind::Web)?;
     if !pkce_ok(&grant.challenge, request.param("code_verifier")) {
         return Err(AadError::bad(
@@ -71,6 +76,7 @@ pub(crate) fn redeem_code(request: &TokenRequest<'_>) -> Result<Value, AadError>
             "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
         ));
     }
-    let issue = Issue::new(grant.graph_scopes, grant.oidc, grant.flavor, grant.redirect_kind);
+    let issue =
+        Issue::new(grant.graph_scopes, grant.oidc, grant.flavor, grant.redirect_kind);
     request.answer(&grant.user_id, Issue { nonce: grant.nonce, ..issue })
 }

@@ -33,8 +33,9 @@ pub(crate) struct RefreshRecord {
 
 pub(crate) fn refresh(request: &TokenRequest<'_>) -> Result<Value, AadError> {
     let (tenant, client) = (request.tenant, &request.client);
-    let token =
-        request.param("refresh_token").ok_or_else(|| AadError::missing("refresh_token"))?;
+    let token = request
+        .param("refresh_token")
+        .ok_or_else(|| AadError::missing("refresh_token"))?;
     let key = hash(token);
     let invalid = || {
         AadError::bad(
@@ -108,7 +109,8 @@ pub(crate) fn refresh(request: &TokenRequest<'_>) -> Result<Value, AadError> {
         (Flavor::V1 { .. }, _) => (client.static_scopes.clone(), record.oidc.clone()),
         _ => (consented.into_iter().collect(), record.oidc.clone()),
     };
-    let issue = Issue::new(graph_scopes, oidc, record.flavor.clone(), record.redirect_kind);
+    let issue =
+        Issue::new(graph_scopes, oidc, record.flavor.clone(), record.redirect_kind);
     request.answer(
         &record.user_id,
         Issue {
