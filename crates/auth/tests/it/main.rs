@@ -439,5 +439,3 @@ async fn token_providers_serve_and_refresh() {
     assert_eq!(fixed.access_token(false).await.unwrap().expose(), "t");
     assert!(fixed.access_token(true).await.is_err());
 }
-
-mod redaction;
