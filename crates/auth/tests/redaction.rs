@@ -71,14 +71,13 @@ fn no_secret_code_or_token_reaches_the_logs_or_errors() {
                         let r = http.get(&url).send().await.unwrap();
                         let location =
                             r.headers()["location"].to_str().unwrap().to_owned();
-                        let code = location
-                            .split("code=")
-                            .nth(1)
+                        let code = url::Url::parse(&location)
                             .unwrap()
-                            .split('&')
-                            .next()
+                            .query_pairs()
+                            .find(|(name, _)| name == "code")
                             .unwrap()
-                            .to_owned();
+                            .1
+                            .into_owned();
                         seen.lock().unwrap().push(code);
                         let _ = http.get(location).send().await;
                     });
