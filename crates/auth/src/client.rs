@@ -607,6 +607,10 @@ impl AuthClient {
 
     /// The device code flow: `prompt` shows the platform's message; then polls
     /// every `interval` until the user signs in, declines or the code expires.
+    ///
+    /// The interval is the server's, as RFC 8628 (section 3.5) has it: 5
+    /// seconds when it names none, 5 more after each `slow_down`, and no
+    /// wait when it says 0 (the emulator's unattended tests do).
     pub async fn acquire_token_device_code(
         &self,
         scopes: &[&str],
@@ -630,7 +634,7 @@ impl AuthClient {
         let token_url = self.authority.endpoint(&self.protocol, "token");
         let deadline =
             std::time::Instant::now() + Duration::from_secs(details.expires_in);
-        let mut interval = Duration::from_secs(details.interval.max(1));
+        let mut interval = Duration::from_secs(details.interval);
         loop {
             tokio::time::sleep(interval).await;
             if std::time::Instant::now() > deadline {

@@ -26,6 +26,7 @@ mod json_path;
 pub mod jsonc;
 mod png;
 mod profiles;
+mod report;
 mod validate;
 
 use std::path::PathBuf;
@@ -38,12 +39,10 @@ pub use png::{ICON_SIZE, icon_png};
 pub use profiles::{
     BRAND_COLOR, DEFAULT_CLIENT_ID, LAB_TITLE, TYPED_TITLE, authorize_url, token_url,
 };
+pub use report::{Finding, Report, Severity};
 #[doc(hidden)]
 pub use validate::validate_text_for_fuzz;
-pub use validate::{
-    Finding, PackageFiles, Report, Severity, rules, validate, validate_path,
-    validate_text,
-};
+pub use validate::{PackageFiles, rules, validate, validate_path, validate_text};
 
 /// The redirect URL that Power Platform's OAuth consent service uses for
 /// connectors with the global redirect mode (the one the lab's screenshots

@@ -12,7 +12,7 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use axum::{
@@ -54,7 +54,9 @@ pub struct BatchState {
 pub struct Pending {
     owner: String,
     responses: Vec<Value>,
-    created: Instant,
+    /// When the batch was answered, on the tenant's clock (ms since the
+    /// epoch).
+    created_ms: u64,
 }
 
 /// How long the rest of a paged answer is kept.
@@ -379,7 +381,8 @@ pub async fn handle(
     match state.tenant.0.chaos.batch_page_size() {
         Some(size) if responses.len() > size => {
             let owner = principal.map(|Extension(p)| p.claims.oid).unwrap_or_default();
-            let pending = Pending { owner, responses, created: Instant::now() };
+            let created_ms = state.tenant.0.now.millis();
+            let pending = Pending { owner, responses, created_ms };
             page(&state, &root_of(&state, &headers, version), pending, size)
         }
         _ => Json(json!({ "responses": responses })).into_response(),
@@ -400,7 +403,8 @@ fn page(state: &BatchState, root: &str, mut pending: Pending, size: usize) -> Re
     let token = uuid::Uuid::new_v4().simple().to_string();
     let link = format!("{root}/$batch?$skiptoken={token}");
     let mut pages = state.pages.lock().unwrap_or_else(|e| e.into_inner());
-    pages.retain(|_, p| p.created.elapsed() < PAGE_TTL);
+    let now = &state.tenant.0.now;
+    pages.retain(|_, p| now.since(p.created_ms) < PAGE_TTL);
     pages.insert(token, pending);
     Json(json!({ "responses": served, "@odata.nextLink": link })).into_response()
 }
@@ -421,7 +425,12 @@ pub async fn next_page(
     let pending = {
         let mut pages = state.pages.lock().unwrap_or_else(|e| e.into_inner());
         match pages.remove(token) {
-            Some(p) if p.owner == owner && p.created.elapsed() < PAGE_TTL => Some(p),
+            Some(p)
+                if p.owner == owner
+                    && state.tenant.0.now.since(p.created_ms) < PAGE_TTL =>
+            {
+                Some(p)
+            }
             Some(p) if p.owner != owner => {
                 pages.insert(token.clone(), p);
                 None

@@ -53,7 +53,7 @@ use serde_json::Value;
 
 pub use chaos::{ChaosConfig, FaultRule, RateLimit};
 pub use error::GraphError;
-pub use server::{RunningTenant, app, serve};
+pub use server::{RunningTenant, app, serve, serve_loopback};
 pub use tls::{
     TlsError, TlsFiles, ensure_certificate, ensure_certificate_for, serve_tls,
     serve_tls_for,
@@ -96,6 +96,17 @@ impl Now {
             .map_or(0, |d| d.as_millis() as u64)
     }
 
+    /// How long ago `since_ms` (milliseconds since the epoch, read from this
+    /// clock) was; zero if it is in the future.
+    pub(crate) fn since(&self, since_ms: u64) -> Duration {
+        Duration::from_millis(self.millis().saturating_sub(since_ms))
+    }
+
+    /// The time, as the `time` crate's date-time (UTC).
+    pub(crate) fn date_time(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::from((self.0)())
+    }
+
     /// Seconds since the Unix epoch.
     pub(crate) fn secs(&self) -> u64 {
         self.millis() / 1000
@@ -120,10 +131,16 @@ pub struct TenantConfig {
     /// Unattended mode: this user (UPN or id) signs in and consents without
     /// any page. A testing aid for scripts, CI and the smoke run.
     pub unattended: Option<String>,
-    /// Seconds a device-code client must wait between polls.
+    /// Seconds a device-code client must wait between polls (Entra says 5;
+    /// 0, a test aid, lets a client poll at once and never answers
+    /// `slow_down`).
     pub device_poll_interval: u64,
     /// The emulator's clock (see [`Now`]).
     pub now: Now,
+    /// Sign with a key made once per process and shared by every tenant
+    /// opened with this set, instead of a new one (see
+    /// [`TenantConfig::reuse_key`]).
+    pub reuse_key: bool,
     /// Read timeouts of the served emulator (slow clients).
     pub timeouts: limits::Timeouts,
 }
@@ -138,6 +155,7 @@ impl TenantConfig {
             unattended: None,
             device_poll_interval: 5,
             now: Now::system(),
+            reuse_key: false,
             timeouts: limits::Timeouts::default(),
         }
     }
@@ -153,6 +171,16 @@ impl TenantConfig {
         self
     }
 
+    /// A new tenant (one whose state holds no key yet) signs with the
+    /// process's one reused key instead of generating its own: for tests,
+    /// which open hundreds of tenants, as making a 2048-bit RSA key takes
+    /// from a tenth of a second to a second. Tenants opened without it keep
+    /// keys of their own, so their tokens are refused by each other.
+    pub fn reuse_key(mut self) -> TenantConfig {
+        self.reuse_key = true;
+        self
+    }
+
     /// Sets the replication delay.
     pub fn replication_delay(mut self, delay: Duration) -> TenantConfig {
         self.replication_delay = delay;
@@ -165,9 +193,10 @@ impl TenantConfig {
         self
     }
 
-    /// Sets the device-code polling interval, in seconds (at least 1).
+    /// Sets the device-code polling interval, in seconds (0 in tests: see
+    /// [`TenantConfig::device_poll_interval`](struct@TenantConfig)).
     pub fn device_poll_interval(mut self, secs: u64) -> TenantConfig {
-        self.device_poll_interval = secs.max(1);
+        self.device_poll_interval = secs;
         self
     }
 
@@ -205,6 +234,9 @@ pub enum TenantError {
     /// No such user.
     #[error("no user '{0}' in the tenant")]
     UnknownUser(String),
+    /// No socket could be bound on loopback.
+    #[error("cannot serve the tenant on 127.0.0.1: {0}")]
+    Serve(#[source] std::io::Error),
 }
 
 impl From<store::StoreError> for GraphError {
@@ -343,6 +375,7 @@ impl Tenant {
         };
         let key = match store.meta("signing_key")? {
             Some(pem) => SigningKey::from_pem(&pem)?,
+            None if config.reuse_key => SigningKey::process_wide()?,
             None => SigningKey::generate()?,
         };
         if store.meta("seeded")?.is_none() {
@@ -366,7 +399,7 @@ impl Tenant {
             tls: std::sync::atomic::AtomicBool::new(false),
             identity: identity::Identity {
                 unattended: config.unattended.clone(),
-                device_interval: config.device_poll_interval.max(1),
+                device_interval: config.device_poll_interval,
                 ..identity::Identity::default()
             },
             timeouts: config.timeouts,

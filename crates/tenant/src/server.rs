@@ -304,6 +304,19 @@ pub async fn serve(tenant: Tenant, addr: SocketAddr) -> std::io::Result<RunningT
     })
 }
 
+/// Opens a tenant with `config` and serves it over HTTP on `127.0.0.1`, at
+/// a port the system chooses (its URL is [`RunningTenant::base_url`]): the
+/// emulator a test or a benchmark starts in-process.
+pub async fn serve_loopback(
+    config: &crate::TenantConfig,
+) -> Result<(Tenant, RunningTenant), crate::TenantError> {
+    let tenant = Tenant::open(config)?;
+    let running = serve(tenant.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .map_err(crate::TenantError::Serve)?;
+    Ok((tenant, running))
+}
+
 /// Accepts connections until `stop` fires, each served by hyper-util with
 /// the read timeouts of `timeouts` (and TLS first when `tls` is given);
 /// then waits up to 5 s for requests in flight.

@@ -4,8 +4,6 @@
 //! receives (`aud` = `https://graph.microsoft.com`, `iss` = `{authority}/{tid}/`,
 //! `scp` for delegated scopes, `roles` for application roles).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rsa::{
@@ -55,6 +53,20 @@ impl SigningKey {
         let pem =
             key.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Rsa(e.to_string()))?;
         SigningKey::from_pem(&pem)
+    }
+
+    /// One key for the whole process, generated the first time it is asked
+    /// for: what [`crate::TenantConfig::reuse_key`] tenants sign with.
+    pub(crate) fn process_wide() -> Result<SigningKey, KeyError> {
+        static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let pem = match PEM.get() {
+            Some(pem) => pem,
+            None => {
+                let key = SigningKey::generate()?;
+                PEM.get_or_init(|| key.private_pem().to_owned())
+            }
+        };
+        SigningKey::from_pem(pem)
     }
 
     /// Loads a PKCS#8 PEM private key.
@@ -173,11 +185,6 @@ pub enum TokenError {
     Malformed,
 }
 
-/// Seconds since the Unix epoch.
-pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECS: u64 = 60;
 
@@ -219,13 +226,15 @@ impl VerifiedCache {
 }
 
 impl SigningKey {
-    /// Checks a bearer token: signature, `kid`, lifetime, audience, tenant.
+    /// Checks a bearer token: signature, `kid`, lifetime (at `now`, seconds
+    /// since the Unix epoch: the tenant's clock), audience, tenant.
     pub fn validate(
         &self,
         token: &str,
         tenant_id: &str,
+        now: u64,
     ) -> Result<AccessClaims, TokenError> {
-        check_claims(self.verify_signature(token)?, tenant_id, now_secs())
+        check_claims(self.verify_signature(token)?, tenant_id, now)
     }
 
     /// Checks the header and signature only, and decodes the claims.

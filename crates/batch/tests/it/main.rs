@@ -34,7 +34,7 @@ async fn emulator(config: TenantConfig) -> Emulator {
     let clock = VirtualClock::new();
     let (start, shared) = (SystemTime::now(), clock.clone());
     let config = config.clock(Now::from_fn(move || start + shared.elapsed()));
-    let tenant = Tenant::open(&config).unwrap();
+    let tenant = Tenant::open(&config.reuse_key()).unwrap();
     let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

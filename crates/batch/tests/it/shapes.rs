@@ -108,7 +108,7 @@ fn client_accepts(items: Vec<BatchItem>) -> bool {
 
 #[tokio::test]
 async fn client_and_emulator_agree_on_every_depends_on_shape() {
-    let tenant = Tenant::open(&TenantConfig::in_memory()).unwrap();
+    let tenant = Tenant::open(&TenantConfig::in_memory().reuse_key()).unwrap();
     let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

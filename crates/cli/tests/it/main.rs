@@ -164,7 +164,7 @@ fn token_without_state_says_what_to_do() {
 fn login_device_code_whoami_token_logout() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, url) =
-        serve(&dir.path().join("t"), &["--unattended", "--device-poll-interval", "1"]);
+        serve(&dir.path().join("t"), &["--unattended", "--device-poll-interval", "0"]);
     let lab = dir.path().join("lab");
     let run = |args: &[&str]| {
         graphlab()

@@ -6,11 +6,12 @@ use std::{
     io::Write,
     path::{Path, PathBuf},
     process::{Command, Output, Stdio},
-    time::Duration,
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, SystemTime},
 };
 
 use graphlab_lab::{LabConfig, Target};
-use graphlab_tenant::{RunningTenant, Tenant, TenantConfig, seed};
+use graphlab_tenant::{Now, RunningTenant, Tenant, TenantConfig, seed};
 
 /// The binary in `dir` (its default lab directory is `dir/.lab`), with none
 /// of the caller's `GRAPHLAB_*` variables.
@@ -34,7 +35,11 @@ async fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     tokio::task::spawn_blocking(move || {
         let mut child = cmd.spawn().unwrap();
         if let Some(text) = input {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            // A child refusing its arguments exits before it reads its input.
+            let written = child.stdin.take().unwrap().write_all(text.as_bytes());
+            if let Err(e) = written {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+            }
         }
         child.wait_with_output().unwrap()
     })
@@ -47,16 +52,56 @@ fn text(bytes: &[u8]) -> String {
 }
 
 async fn start(config: TenantConfig) -> (Tenant, RunningTenant, String) {
-    let tenant = Tenant::open(&config).unwrap();
-    let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (tenant, running) =
+        graphlab_tenant::serve_loopback(&config.reuse_key()).await.unwrap();
     let url = running.base_url().to_owned();
     (tenant, running, url)
 }
 
+/// The admin signs in with no page, and a device-code poll interval of 0:
+/// `graphlab login --device-code` polls at once, as the server says, and
+/// its first poll succeeds. The client's wait and `slow_down` are the
+/// server's to pace: `crates/tenant/tests/it/clock.rs`
+/// (`device_codes_pace_and_expire_on_the_tenant_clock`) moves a clock past
+/// the interval; the pending polls are `crates/auth`'s device-code tests'.
 fn unattended() -> TenantConfig {
-    TenantConfig::in_memory().unattended(seed::ADMIN_UPN).device_poll_interval(1)
+    TenantConfig::in_memory().unattended(seed::ADMIN_UPN).device_poll_interval(0)
+}
+
+/// How long a new group replicates on the emulator's clock in the
+/// replication test: far longer than the test takes in real time, so only
+/// [`Replication`] moves a group past it.
+const REPLICATION: Duration = Duration::from_secs(600);
+
+/// The emulator's clock for the replication test, which runs `graphlab` as
+/// a child process whose waits no test can shorten: the system time, moved
+/// [`REPLICATION`] forward once the emulator has taken a given number of
+/// `$batch` calls. So the group's team is refused (404) exactly until the
+/// client sends it again, however fast or slow the machine is.
+#[derive(Clone, Default)]
+struct Replication {
+    tenant: Arc<OnceLock<Tenant>>,
+    /// Counts of `$batch` calls at which the clock moves.
+    at: Arc<Mutex<Vec<u64>>>,
+}
+
+impl Replication {
+    fn now(&self) -> Now {
+        let this = self.clone();
+        Now::from_fn(move || {
+            let calls = this.tenant.get().map_or(0, |t| t.stats().batch_calls);
+            let at = this.at.lock().unwrap();
+            let passed = at.iter().filter(|&&n| calls >= n).count() as u32;
+            SystemTime::now() + REPLICATION * passed
+        })
+    }
+
+    /// Replicates what exists once the emulator takes its `calls`-th
+    /// `$batch` call from now.
+    fn after(&self, calls: u64) {
+        let taken = self.tenant.get().unwrap().stats().batch_calls;
+        self.at.lock().unwrap().push(taken + calls);
+    }
 }
 
 /// A lab directory whose lab.toml names the emulator at `url`, as step 2
@@ -133,8 +178,11 @@ async fn point2_a_new_shell_uses_the_lab_toml_target_with_no_variable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn point4_batch_run_rewrites_with_a_warning_or_refuses_and_waits_out_a_404() {
-    let config = unattended().replication_delay(Duration::from_secs(1));
-    let (_tenant, running, url) = start(config).await;
+    let replication = Replication::default();
+    let config = unattended().replication_delay(REPLICATION).clock(replication.now());
+    let (tenant, running, url) = start(config).await;
+    // The clock reads the tenant's counters (the cycle lives as long as the test).
+    replication.tenant.set(tenant).ok();
     let (temp, _lab) = lab_at(&url);
     let dir = temp.path();
     login_ok(dir, &["Group.ReadWrite.All"]).await;
@@ -169,7 +217,9 @@ async fn point4_batch_run_rewrites_with_a_warning_or_refuses_and_waits_out_a_404
         "{err}"
     );
 
-    // A group, then its team: 404 until the group has replicated.
+    // A group, then its team: 404 until the group has replicated. The
+    // client sends the group (a `$batch` call), then the team (a second,
+    // refused), then the team again: the clock moves at the third.
     let group = |name: &str| {
         format!(
             r#"{{"id":"g","method":"POST","url":"/groups","headers":{{"Content-Type":"application/json"}},"body":{{"displayName":"{name}","mailNickname":"{name}","groupTypes":["Unified"],"mailEnabled":true,"securityEnabled":false}}}}"#
@@ -178,6 +228,7 @@ async fn point4_batch_run_rewrites_with_a_warning_or_refuses_and_waits_out_a_404
     let team = r#"{"id":"t","method":"PUT","url":"/groups/{{g.body.id}}/team","headers":{"Content-Type":"application/json"},"body":{}"#;
     let own =
         format!("{}\n{team},\"retryWhile\":[404],\"retryFor\":30}}\n", group("own"));
+    replication.after(3);
     let out = run(dir, &["batch", "run", "-", "--json"], Some(&own)).await;
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     let team_line = text(&out.stdout)
@@ -186,10 +237,11 @@ async fn point4_batch_run_rewrites_with_a_warning_or_refuses_and_waits_out_a_404
         .find(|v| v["id"] == "t")
         .unwrap();
     assert_eq!(team_line["status"], 201, "{team_line}");
-    assert!(team_line["attempts"].as_u64().unwrap() > 1, "{team_line}");
+    assert_eq!(team_line["attempts"], 2, "refused once, then sent again: {team_line}");
 
     let option = format!("{}\n{team}}}\n", group("opt"));
     let args = ["batch", "run", "-", "--retry-status", "404", "--retry-for", "30"];
+    replication.after(3);
     let out = run(dir, &args, Some(&option)).await;
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
 
@@ -247,7 +299,7 @@ async fn point6_logout_signs_out_its_own_client_only() {
 async fn point7_two_accounts_are_an_error_until_account_chooses() {
     let state = tempfile::tempdir().unwrap();
     let persistent = |user: &str| {
-        TenantConfig::persistent(state.path()).unattended(user).device_poll_interval(1)
+        TenantConfig::persistent(state.path()).unattended(user).device_poll_interval(0)
     };
     let (first, running, url) = start(persistent(seed::ADMIN_UPN)).await;
     let addr = running.local_addr();

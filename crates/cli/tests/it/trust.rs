@@ -30,7 +30,7 @@ fn start() -> Tls {
     let lab = dir.path().join("lab");
     let state = lab.join("tenant");
     let (child, url) =
-        serve(&state, &["--tls", "--unattended", "--device-poll-interval", "1"]);
+        serve(&state, &["--tls", "--unattended", "--device-poll-interval", "0"]);
     assert!(url.starts_with("https://localhost:"), "{url}");
     let token = token(&state, &["User.Read", "Mail.Read"]);
     let items = dir.path().join("items.json");

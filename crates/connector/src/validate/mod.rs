@@ -15,14 +15,13 @@ mod cert;
 mod schema;
 mod structure;
 
-use std::{collections::BTreeMap, fmt, path::Path};
+use std::{collections::BTreeMap, path::Path};
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
-    API_DEFINITION_FILE, API_PROPERTIES_FILE, Error, ICON_FILE, SETTINGS_FILE,
-    json_path::JPath,
+    API_DEFINITION_FILE, API_PROPERTIES_FILE, Error, Finding, ICON_FILE, Report,
+    SETTINGS_FILE, Severity, json_path::JPath,
 };
 
 /// The rule ids a [`Finding`] can carry, with what each checks.
@@ -111,98 +110,6 @@ pub mod rules {
     }
 }
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The package works but could be better, or would fail certification.
-    Warning,
-    /// The package is broken (or, with certification, would be refused).
-    Error,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        })
-    }
-}
-
-/// One problem: which rule, how serious, where, and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// The rule id (see [`rules::ALL`]), e.g. `cert.title-length`.
-    pub rule: &'static str,
-    /// Error or warning.
-    pub severity: Severity,
-    /// The file, relative to the package directory (or as given).
-    pub file: String,
-    /// Where in the file: a JSON path such as `$.info.title` (`$` for the
-    /// whole file).
-    pub path: String,
-    /// What is wrong. Never contains a secret value.
-    pub message: String,
-    /// For malformed JSON: the 1-based line of the error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    /// For malformed JSON: the 1-based column of the error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}] {}", self.severity, self.rule, self.file)?;
-        if let (Some(line), Some(column)) = (self.line, self.column) {
-            write!(f, ":{line}:{column}")?;
-        }
-        write!(f, " {}: {}", self.path, self.message)
-    }
-}
-
-/// Everything found in one package or file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Report {
-    /// The findings, ordered by file, then as found.
-    pub findings: Vec<Finding>,
-}
-
-impl Report {
-    /// How many findings are errors.
-    pub fn errors(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
-    }
-
-    /// How many findings are warnings.
-    pub fn warnings(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Warning).count()
-    }
-
-    /// No errors (warnings allowed).
-    pub fn is_ok(&self) -> bool {
-        self.errors() == 0
-    }
-
-    /// The distinct rule ids found, sorted.
-    pub fn rules(&self) -> Vec<&'static str> {
-        let mut ids: Vec<_> = self.findings.iter().map(|f| f.rule).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for finding in &self.findings {
-            writeln!(f, "{finding}")?;
-        }
-        write!(f, "{} error(s), {} warning(s)", self.errors(), self.warnings())
-    }
-}
-
 /// Collects findings for one file.
 pub(crate) struct Sink<'a> {
     file: String,
@@ -219,15 +126,13 @@ impl Sink<'_> {
         message: String,
     ) {
         debug_assert!(rules::is_known(rule), "unknown rule {rule}");
-        self.findings.push(Finding {
+        self.findings.push(Finding::new(
             rule,
             severity,
-            file: self.file.clone(),
-            path: path.to_string(),
+            &self.file,
+            path.to_string(),
             message,
-            line: None,
-            column: None,
-        });
+        ));
     }
 
     /// An error in every mode.
@@ -276,7 +181,7 @@ pub type PackageFiles = BTreeMap<String, Vec<u8>>;
 pub fn validate(files: &PackageFiles, certification: bool) -> Result<Report, Error> {
     let mut findings = Vec::new();
     validate_files(files, certification, &mut findings)?;
-    Ok(Report { findings })
+    Ok(Report::of(findings))
 }
 
 /// Validates a package directory (read into memory, then [`validate`]) or a
@@ -303,7 +208,7 @@ pub fn validate_path(path: &Path, certification: bool) -> Result<Report, Error> 
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let text = utf8(path, &bytes)?;
     validate_file_text(text, name, &shown, certification, &mut findings)?;
-    Ok(Report { findings })
+    Ok(Report::of(findings))
 }
 
 /// The files of the package in `dir` that [`validate`] reads: `settings.json`
@@ -379,7 +284,7 @@ pub fn validate_text(
 ) -> Result<Report, Error> {
     let mut findings = Vec::new();
     validate_file_text(text, name, shown, certification, &mut findings)?;
-    Ok(Report { findings })
+    Ok(Report::of(findings))
 }
 
 /// [`validate_path`] of one file's text, for the fuzz targets: the number
@@ -430,13 +335,15 @@ fn parse(text: &str, sink: &mut Sink<'_>) -> Option<Value> {
             let message =
                 message.split(" at line ").next().unwrap_or(&message).to_owned();
             sink.findings.push(Finding {
-                rule: "json.malformed",
-                severity: Severity::Error,
-                file: sink.file.clone(),
-                path: "$".into(),
-                message,
                 line: Some(e.line()),
                 column: Some(e.column()),
+                ..Finding::new(
+                    "json.malformed",
+                    Severity::Error,
+                    &sink.file,
+                    "$",
+                    message,
+                )
             });
             None
         }

@@ -24,9 +24,7 @@ mod model;
 mod references;
 mod structure;
 
-use std::fmt;
-
-use serde::Serialize;
+pub use graphlab_connector::{Finding, Report, Severity};
 use serde_json::Value;
 
 use crate::connector::Connectors;
@@ -188,104 +186,6 @@ pub mod rules {
     }
 }
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The flow runs, but probably not as meant.
-    Warning,
-    /// The platform would refuse the definition, or the run would fail.
-    Error,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        })
-    }
-}
-
-/// One problem: which rule, how serious, where, and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// The rule id (see [`rules::ALL`]), e.g. `runafter.cycle`.
-    pub rule: &'static str,
-    /// Error or warning.
-    pub severity: Severity,
-    /// The file, as given.
-    pub file: String,
-    /// Where in the file: a JSON path such as
-    /// `$.properties.definition.actions['Batch_PUT-team'].inputs` (`$` for
-    /// the whole file).
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-    /// For malformed JSON: the 1-based line of the error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    /// For malformed JSON, or an expression's error: the 1-based column (in
-    /// the file, or in the string value).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}] {}", self.severity, self.rule, self.file)?;
-        if let (Some(line), Some(column)) = (self.line, self.column) {
-            write!(f, ":{line}:{column}")?;
-        }
-        write!(f, " {}: {}", self.path, self.message)
-    }
-}
-
-/// Everything found in one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Report {
-    /// The shape the file was read as, when it was recognised.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shape: Option<String>,
-    /// The findings: the definition's structure first, then its
-    /// expressions; within each, by JSON path (keys in order of name).
-    pub findings: Vec<Finding>,
-}
-
-impl Report {
-    /// How many findings are errors.
-    pub fn errors(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
-    }
-
-    /// How many findings are warnings.
-    pub fn warnings(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Warning).count()
-    }
-
-    /// No errors (warnings allowed).
-    pub fn is_ok(&self) -> bool {
-        self.errors() == 0
-    }
-
-    /// The distinct rule ids found, sorted.
-    pub fn rules(&self) -> Vec<&'static str> {
-        let mut ids: Vec<_> = self.findings.iter().map(|f| f.rule).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for finding in &self.findings {
-            writeln!(f, "{finding}")?;
-        }
-        write!(f, "{} error(s), {} warning(s)", self.errors(), self.warnings())
-    }
-}
-
 /// Collects findings for one file.
 pub(crate) struct Sink {
     file: String,
@@ -327,15 +227,8 @@ impl Sink {
         column: Option<usize>,
     ) {
         debug_assert!(rules::is_known(rule), "{rule} is not in rules::ALL");
-        let finding = Finding {
-            rule,
-            severity,
-            file: self.file.clone(),
-            path,
-            message,
-            line: None,
-            column,
-        };
+        let finding =
+            Finding { column, ..Finding::new(rule, severity, &self.file, path, message) };
         if !self.findings.contains(&finding) {
             self.findings.push(finding);
         }
@@ -350,13 +243,15 @@ pub fn check_text(text: &str, file: &str, connectors: Option<&Connectors>) -> Re
         Err(e) => Report {
             shape: None,
             findings: vec![Finding {
-                rule: "json.malformed",
-                severity: Severity::Error,
-                file: file.to_owned(),
-                path: "$".to_owned(),
-                message: format!("not valid JSON: {e}"),
                 line: Some(e.line()),
                 column: Some(e.column()),
+                ..Finding::new(
+                    "json.malformed",
+                    Severity::Error,
+                    file,
+                    "$",
+                    format!("not valid JSON: {e}"),
+                )
             }],
         },
     }

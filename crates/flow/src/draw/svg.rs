@@ -19,6 +19,13 @@ use super::layout::{Block, Card, Edge, Picture, Region, RunMark};
 const NAME_CHARS: usize = 30;
 
 /// Escapes text for XML content and attribute values.
+///
+/// The emulator's sign-in pages have their own HTML escaper
+/// (`graphlab_tenant`'s `identity::pages::esc`), on purpose: the emulator
+/// must not depend on this crate (nor this crate on the emulator, a
+/// dev-dependency only), no crate below both is about markup, and XML 1.0
+/// has a rule HTML has not (no control characters), so a crate such as
+/// `html-escape` would not do here.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

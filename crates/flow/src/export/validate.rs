@@ -88,24 +88,6 @@ fn validator(kind: &str) -> Option<Result<&'static Validator, String>> {
     )
 }
 
-fn finding(
-    rule: &'static str,
-    severity: Severity,
-    file: &str,
-    path: String,
-    message: String,
-) -> Finding {
-    Finding {
-        rule,
-        severity,
-        file: file.to_owned(),
-        path,
-        message,
-        line: None,
-        column: None,
-    }
-}
-
 /// `/a/0/b` (an instance pointer) as `.a[0].b`.
 fn pointer_path(value: &Value, pointer: &str) -> String {
     let mut out = String::new();
@@ -135,7 +117,7 @@ fn pointer_path(value: &Value, pointer: &str) -> String {
 pub fn template_findings(template: &Value, file: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut push = |rule, severity, path: String, message: String| {
-        out.push(finding(rule, severity, file, path, message));
+        out.push(Finding::new(rule, severity, file, path, message));
     };
     for key in ["$schema", "contentVersion"] {
         if template.get(key).and_then(Value::as_str).is_none() {
@@ -314,7 +296,7 @@ pub fn swagger_findings(swagger: &Value, file: &str, at: &str) -> Vec<Finding> {
         file,
         false,
     ) {
-        Err(e) => vec![finding(
+        Err(e) => vec![Finding::new(
             "connector.swagger",
             Severity::Error,
             file,
@@ -325,14 +307,10 @@ pub fn swagger_findings(swagger: &Value, file: &str, at: &str) -> Vec<Finding> {
             .findings
             .into_iter()
             .map(|f| {
-                let severity = match f.severity {
-                    graphlab_connector::Severity::Error => Severity::Error,
-                    graphlab_connector::Severity::Warning => Severity::Warning,
-                };
                 let inner = f.path.strip_prefix('$').unwrap_or(&f.path);
-                finding(
+                Finding::new(
                     "connector.swagger",
-                    severity,
+                    f.severity,
                     file,
                     format!("{at}{inner}"),
                     format!("[{}] {}", f.rule, f.message),
@@ -387,20 +365,9 @@ pub fn check_package(
     let contents = match powerautomate::read_package(bytes, file) {
         Ok(c) => c,
         Err(e) => {
-            let (rule, path) = match &e {
-                super::ExportError::Part { .. } => ("package.part", "$"),
-                _ => ("package.part", "$"),
-            };
-            return Report {
-                shape: None,
-                findings: vec![finding(
-                    rule,
-                    Severity::Error,
-                    file,
-                    path.into(),
-                    e.to_string(),
-                )],
-            };
+            let part =
+                Finding::new("package.part", Severity::Error, file, "$", e.to_string());
+            return Report::of(vec![part]);
         }
     };
     let shown = format!("{file}!{}", contents.definition_part);
@@ -416,11 +383,11 @@ pub fn check_package(
         check::check(&contents.flow, &shown, connectors.or(embedded.as_ref()));
     report.shape = Some("Power Automate package (zip)".to_owned());
     report.findings.extend(contents.problems.iter().map(|(part, message)| {
-        finding(
+        Finding::new(
             "package.manifest",
             Severity::Error,
-            &format!("{file}!{part}"),
-            "$".into(),
+            format!("{file}!{part}"),
+            "$",
             message.clone(),
         )
     }));

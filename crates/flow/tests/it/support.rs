@@ -30,7 +30,7 @@ impl Lab {
         if let Some(chaos) = chaos {
             config = config.chaos(ChaosConfig::from_json(chaos).unwrap());
         }
-        let tenant = Tenant::open(&config).unwrap();
+        let tenant = Tenant::open(&config.reuse_key()).unwrap();
         let running =
             graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
                 .await

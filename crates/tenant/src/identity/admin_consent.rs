@@ -13,16 +13,14 @@ use serde_json::{Value, json};
 
 use super::{
     Flavor,
-    authorize::{AuthRequest, ResponseMode},
+    authorize::{AuthRequest, ResponseMode, check_client},
     consent::{admin_required, directory_strings},
     directory::{
-        ClientApp, Requested, ensure_service_principal, find_client, record_grant,
-        redirect_kind, scope_admin_only,
+        ClientApp, Requested, ensure_service_principal, record_grant, scope_admin_only,
     },
     error::AadError,
-    form::{Params, encode_pairs, param, parse_form},
+    form::{Params, encode_pairs, page_answer, param},
     pages::{self, SignIn},
-    resolve_tenant,
     session::{accounts, is_admin, user_by_login},
     token::unavailable,
 };
@@ -36,16 +34,7 @@ pub(crate) fn check_adminconsent(
     p: &Params,
 ) -> Result<(ClientApp, AuthRequest), Response> {
     let page = |e: AadError| pages::error_page(e.status, e.code, &e.message);
-    resolve_tenant(segment).map_err(page)?;
-    let client_id =
-        param(p, "client_id").ok_or_else(|| page(AadError::missing("client_id")))?;
-    let client = find_client(&tenant.0.store, client_id)
-        .ok_or_else(|| page(AadError::unknown_client(client_id, TENANT_ID)))?;
-    let redirect_uri = param(p, "redirect_uri")
-        .ok_or_else(|| page(AadError::missing("redirect_uri")))?;
-    let kind = redirect_kind(&client, redirect_uri).ok_or_else(|| {
-        page(AadError::bad("invalid_request", 50011, format!("The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'.")))
-    })?;
+    let (client, redirect_uri, kind) = check_client(tenant, segment, p).map_err(page)?;
     let request = AuthRequest {
         client: client.clone(),
         redirect_uri: redirect_uri.to_owned(),
@@ -143,9 +132,7 @@ pub(crate) async fn adminconsent_post(
     Path(segment): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = parse_form(&body);
-    let original =
-        parse_form(form.get("request").map(String::as_bytes).unwrap_or_default());
+    let (form, original) = page_answer(&body);
     let (client, request) = match check_adminconsent(&tenant, &segment, &original) {
         Ok(r) => r,
         Err(response) => return response,

@@ -20,7 +20,7 @@ use super::{
         redirect_kind, scope_admin_only, service_principal, unknown_resource,
     },
     error::AadError,
-    form::{Params, encode_pairs, hash, param, parse_form, random_token},
+    form::{Params, encode_pairs, hash, page_answer, param, random_token},
     pages::{self, SignIn},
     resolve_tenant,
     session::{accounts, is_admin, new_session, session_user, user_by_login},
@@ -85,6 +85,35 @@ impl AuthRequest {
     }
 }
 
+/// The tenant, client and redirect URI of a request to the authorization or
+/// the admin-consent endpoint, checked before anything is sent to the
+/// redirect URI: the caller shows an error as a page, never as a redirect.
+pub(crate) fn check_client<'p>(
+    tenant: &Tenant,
+    segment: &str,
+    p: &'p Params,
+) -> Result<(ClientApp, &'p str, RedirectKind), AadError> {
+    resolve_tenant(segment)?;
+    let client_id =
+        param(p, "client_id").ok_or_else(|| AadError::missing("client_id"))?;
+    let client = find_client(&tenant.0.store, client_id)
+        .ok_or_else(|| AadError::unknown_client(client_id, TENANT_ID))?;
+    let redirect_uri =
+        param(p, "redirect_uri").ok_or_else(|| AadError::missing("redirect_uri"))?;
+    let kind = redirect_kind(&client, redirect_uri).ok_or_else(|| {
+        AadError::bad(
+            "invalid_request",
+            50011,
+            format!(
+                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs \
+                 configured for the application '{client_id}'. Make sure the redirect URI sent in the request \
+                 matches one added to your application in the Azure portal."
+            ),
+        )
+    })?;
+    Ok((client, redirect_uri, kind))
+}
+
 /// Checks an authorization request. `Err` is the response to send: an error
 /// page before the redirect URI is trusted, a redirect with an error after.
 // The error is the HTTP answer itself, built once and sent at once.
@@ -96,24 +125,7 @@ pub(crate) fn check_authorize(
     v1: bool,
 ) -> Result<AuthRequest, Response> {
     let page = |e: AadError| pages::error_page(e.status, e.code, &e.message);
-    resolve_tenant(segment).map_err(page)?;
-    let client_id =
-        param(p, "client_id").ok_or_else(|| page(AadError::missing("client_id")))?;
-    let client = find_client(&tenant.0.store, client_id)
-        .ok_or_else(|| page(AadError::unknown_client(client_id, TENANT_ID)))?;
-    let redirect_uri = param(p, "redirect_uri")
-        .ok_or_else(|| page(AadError::missing("redirect_uri")))?;
-    let kind = redirect_kind(&client, redirect_uri).ok_or_else(|| {
-        page(AadError::bad(
-            "invalid_request",
-            50011,
-            format!(
-                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs \
-                 configured for the application '{client_id}'. Make sure the redirect URI sent in the request \
-                 matches one added to your application in the Azure portal."
-            ),
-        ))
-    })?;
+    let (client, redirect_uri, kind) = check_client(tenant, segment, p).map_err(page)?;
     let mode = match param(p, "response_mode") {
         None | Some("query") => ResponseMode::Query,
         Some("form_post") => ResponseMode::FormPost,
@@ -329,22 +341,14 @@ pub(crate) async fn authorize(
     sign_in_page(&tenant, &segment, &request, &p, v1)
 }
 
-pub(crate) async fn authorize_v2(
+/// `GET` on the authorization endpoint, v2.0 or (`V1`) v1.0.
+pub(crate) async fn authorize_get<const V1: bool>(
     State(tenant): State<Tenant>,
     Path(segment): Path<String>,
     Query(p): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    authorize(tenant, segment, p, headers, false).await
-}
-
-pub(crate) async fn authorize_v1(
-    State(tenant): State<Tenant>,
-    Path(segment): Path<String>,
-    Query(p): Query<Params>,
-    headers: HeaderMap,
-) -> Response {
-    authorize(tenant, segment, p, headers, true).await
+    authorize(tenant, segment, p, headers, V1).await
 }
 
 /// The sign-in page's answer.
@@ -353,9 +357,7 @@ pub(crate) async fn authorize_post(
     Path(segment): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = parse_form(&body);
-    let original =
-        parse_form(form.get("request").map(String::as_bytes).unwrap_or_default());
+    let (form, original) = page_answer(&body);
     let v1 = param(&form, "v") == Some("1");
     let request = match check_authorize(&tenant, &segment, &original, v1) {
         Ok(r) => r,

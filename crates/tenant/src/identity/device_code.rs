@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use axum::{
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
@@ -24,7 +24,7 @@ use super::{
     pages::{self, SignIn},
     resolve_tenant,
     session::{accounts, is_admin, user_by_login},
-    token::{expired_grant, token_answer},
+    token::expired_grant,
 };
 use crate::{GRAPH_RESOURCE, Tenant, seed::TENANT_ID};
 
@@ -88,24 +88,6 @@ pub(crate) fn devicecode(
         json!({"user_code": code, "device_code": device_code, "verification_uri": uri,
                "expires_in": lifetime, "interval": interval, "message": message})
     })
-}
-
-pub(crate) async fn devicecode_v2(
-    State(t): State<Tenant>,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    token_answer(devicecode(&t, &segment, &headers, &parse_form(&body), false))
-}
-
-pub(crate) async fn devicecode_v1(
-    State(t): State<Tenant>,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    token_answer(devicecode(&t, &segment, &headers, &parse_form(&body), true))
 }
 
 /// Graph scopes a device grant asked for.

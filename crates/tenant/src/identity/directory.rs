@@ -123,9 +123,14 @@ fn static_permissions(store: &Store, app: &Value) -> (Vec<String>, Vec<String>) 
     (scopes, roles)
 }
 
-/// Whether a client secret matches one of the app's (unexpired) secrets.
-pub fn secret_matches(store: &Store, client_id: &str, secret: &str) -> bool {
-    let now = time::OffsetDateTime::now_utc();
+/// Whether a client secret matches one of the app's secrets unexpired at
+/// `now` (the tenant's clock).
+pub fn secret_matches(
+    store: &Store,
+    client_id: &str,
+    secret: &str,
+    now: time::OffsetDateTime,
+) -> bool {
     store.scan(Col::Applications, |m| {
         m.values().filter(|a| a["appId"] == client_id).any(|app| {
             app["_secretHashes"].as_array().into_iter().flatten().any(|h| {

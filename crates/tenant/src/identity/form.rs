@@ -21,6 +21,16 @@ pub(crate) fn parse_form(bytes: &[u8]) -> Params {
     form_urlencoded::parse(bytes).into_owned().collect()
 }
 
+/// A sign-in or consent page's answer: the page's own form, and the request
+/// the page was shown for (its hidden `request` field, as [`encode_pairs`]
+/// wrote it).
+pub(crate) fn page_answer(body: &[u8]) -> (Params, Params) {
+    let form = parse_form(body);
+    let request =
+        parse_form(form.get("request").map(String::as_bytes).unwrap_or_default());
+    (form, request)
+}
+
 /// Encodes `pairs` as `application/x-www-form-urlencoded`.
 pub(crate) fn encode_pairs(pairs: &[(&str, String)]) -> String {
     form_urlencoded::Serializer::new(String::new())

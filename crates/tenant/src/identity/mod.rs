@@ -38,6 +38,7 @@ use crate::{Tenant, seed};
 pub use directory::RedirectKind;
 use error::AadError;
 pub use spa::SPA_REFRESH_LIFETIME_SECS;
+use token::form_endpoint;
 
 /// How long an authorization code may wait to be redeemed.
 pub const CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -114,7 +115,7 @@ pub(crate) struct Identity {
 
 /// How long ago `since_ms` was on the tenant's clock (zero if in the future).
 pub(crate) fn age(tenant: &Tenant, since_ms: u64) -> Duration {
-    Duration::from_millis(tenant.0.now.millis().saturating_sub(since_ms))
+    tenant.0.now.since(since_ms)
 }
 
 /// Resolves a tenant path segment: `common`, `organizations`, the id or domain.
@@ -142,28 +143,28 @@ pub(crate) fn parse_form_for_fuzz(bytes: &[u8]) -> usize {
 /// The identity routes (mounted at the root, beside `/v1.0` and `/beta`).
 pub fn routes(tenant: Tenant) -> Router {
     Router::new()
-        .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery_v2))
-        .route("/{tenant}/.well-known/openid-configuration", get(discovery_v1))
+        .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::<false>))
+        .route("/{tenant}/.well-known/openid-configuration", get(discovery::<true>))
         .route("/{tenant}/discovery/v2.0/keys", get(keys))
         .route("/{tenant}/discovery/keys", get(keys))
         .route("/common/discovery/instance", get(instance_discovery))
         .route(
             "/{tenant}/oauth2/v2.0/authorize",
-            get(authorize::authorize_v2).post(authorize::authorize_post),
+            get(authorize::authorize_get::<false>).post(authorize::authorize_post),
         )
         .route(
             "/{tenant}/oauth2/authorize",
-            get(authorize::authorize_v1).post(authorize::authorize_post),
+            get(authorize::authorize_get::<true>).post(authorize::authorize_post),
         )
-        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(token::token_v2))
-        .route("/{tenant}/oauth2/token", axum::routing::post(token::token_v1))
+        .route("/{tenant}/oauth2/v2.0/token", form_endpoint(token::token, false))
+        .route("/{tenant}/oauth2/token", form_endpoint(token::token, true))
         .route(
             "/{tenant}/oauth2/v2.0/devicecode",
-            axum::routing::post(device_code::devicecode_v2),
+            form_endpoint(device_code::devicecode, false),
         )
         .route(
             "/{tenant}/oauth2/devicecode",
-            axum::routing::post(device_code::devicecode_v1),
+            form_endpoint(device_code::devicecode, true),
         )
         .route(
             "/devicelogin",
@@ -181,7 +182,8 @@ pub(crate) fn issuer_base(tenant: &Tenant, headers: &HeaderMap) -> String {
     crate::auth::base_url(tenant, headers)
 }
 
-async fn discovery_v2(
+/// OpenID Connect discovery, v2.0 or (`V1`) v1.0.
+async fn discovery<const V1: bool>(
     State(tenant): State<Tenant>,
     Path(segment): Path<String>,
     headers: HeaderMap,
@@ -190,10 +192,15 @@ async fn discovery_v2(
         return e.into_response();
     }
     let base = issuer_base(&tenant, &headers);
+    Json(if V1 { discovery_v1(&base, &segment) } else { discovery_v2(&base, &segment) })
+        .into_response()
+}
+
+fn discovery_v2(base: &str, segment: &str) -> Value {
     let specific =
         !matches!(segment.to_ascii_lowercase().as_str(), "common" | "organizations");
     let issuer_tenant = if specific { seed::TENANT_ID } else { "{tenantid}" };
-    Json(json!({
+    json!({
         "token_endpoint": format!("{base}/{segment}/oauth2/v2.0/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
         "jwks_uri": format!("{base}/{segment}/discovery/v2.0/keys"),
@@ -221,20 +228,11 @@ async fn discovery_v2(
         "cloud_graph_host_name": "graph.windows.net",
         "msgraph_host": "graph.microsoft.com",
         "rbac_url": "https://pas.windows.net",
-    }))
-    .into_response()
+    })
 }
 
-async fn discovery_v1(
-    State(tenant): State<Tenant>,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(e) = resolve_tenant(&segment) {
-        return e.into_response();
-    }
-    let base = issuer_base(&tenant, &headers);
-    Json(json!({
+fn discovery_v1(base: &str, segment: &str) -> Value {
+    json!({
         "token_endpoint": format!("{base}/{segment}/oauth2/token"),
         "authorization_endpoint": format!("{base}/{segment}/oauth2/authorize"),
         "device_authorization_endpoint": format!("{base}/{segment}/oauth2/devicecode"),
@@ -248,8 +246,7 @@ async fn discovery_v1(
         "scopes_supported": ["openid"],
         "tenant_region_scope": "EU",
         "cloud_instance_name": "microsoftonline.com",
-    }))
-    .into_response()
+    })
 }
 
 async fn keys(State(tenant): State<Tenant>, Path(segment): Path<String>) -> Response {

@@ -7,7 +7,9 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML content and attribute values. `graphlab-flow`'s
+/// SVG has its own XML escaper (`draw::svg::escape`): the emulator must
+/// not depend on that crate, and the two crates share none about markup.
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -6,6 +6,7 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
+    routing::{MethodRouter, post},
 };
 use base64::{
     Engine,
@@ -57,7 +58,12 @@ pub(crate) fn check_secret(
             "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
         )),
         Some(secret) => {
-            if secret_matches(&tenant.0.store, &client.app_id, secret) {
+            if secret_matches(
+                &tenant.0.store,
+                &client.app_id,
+                secret,
+                tenant.0.now.date_time(),
+            ) {
                 Ok(())
             } else {
                 Err(AadError::new(
@@ -82,18 +88,72 @@ pub(crate) fn check_secret(
     }
 }
 
-pub(crate) struct Issue<'a> {
-    pub(crate) client: &'a ClientApp,
-    pub(crate) user: &'a Value,
+/// A token request as every grant reads it: the tenant, the issuer the
+/// caller sees (`scheme://host`), the client it named, its form, the client
+/// secret it presented, a browser's `Origin`, and whether it came to the
+/// v1.0 endpoint.
+pub(crate) struct TokenRequest<'a> {
+    pub(crate) tenant: &'a Tenant,
+    pub(crate) base: String,
+    pub(crate) client: ClientApp,
+    pub(crate) form: &'a Params,
+    pub(crate) secret: Option<String>,
+    pub(crate) origin: Option<&'a str>,
+    pub(crate) v1: bool,
+}
+
+impl TokenRequest<'_> {
+    /// A parameter of the form.
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        param(self.form, name)
+    }
+
+    /// Checks the presented client secret (see [`check_secret`]).
+    pub(crate) fn check_secret(&self, required: bool) -> Result<(), AadError> {
+        check_secret(self.tenant, &self.client, self.secret.as_deref(), required)
+    }
+
+    /// The token response for the user whose id is `user_id` (a grant for a
+    /// user who has gone is an expired grant), to this request's client.
+    pub(crate) fn answer(&self, user_id: &str, issue: Issue) -> Result<Value, AadError> {
+        let user = self.tenant.find_user(user_id).ok_or_else(expired_grant)?;
+        token_response(self.tenant, &self.base, &self.client, &user, issue)
+    }
+}
+
+/// What a grant gives the user: Graph scopes, OpenID Connect scopes, and
+/// what the refresh token it may carry remembers.
+pub(crate) struct Issue {
     pub(crate) graph_scopes: Vec<String>,
     pub(crate) oidc: Vec<String>,
     pub(crate) nonce: Option<String>,
     pub(crate) flavor: Flavor,
     pub(crate) redirect_kind: RedirectKind,
+    /// The refresh-token family a rotation continues; `None`: a new one.
     pub(crate) family: Option<String>,
     /// When the refresh token to issue expires (a SPA's family keeps the
     /// 24 hours of its sign-in); `None`: the platform's default from now.
     pub(crate) refresh_expires_at: Option<u64>,
+}
+
+impl Issue {
+    /// A first issue (no nonce, a new refresh-token family).
+    pub(crate) fn new(
+        graph_scopes: Vec<String>,
+        oidc: Vec<String>,
+        flavor: Flavor,
+        redirect_kind: RedirectKind,
+    ) -> Issue {
+        Issue {
+            graph_scopes,
+            oidc,
+            nonce: None,
+            flavor,
+            redirect_kind,
+            family: None,
+            refresh_expires_at: None,
+        }
+    }
 }
 
 pub(crate) fn unavailable(e: impl std::fmt::Display) -> AadError {
@@ -105,12 +165,16 @@ pub(crate) fn unavailable(e: impl std::fmt::Display) -> AadError {
     )
 }
 
+/// The one token response: an access token, and a refresh token and an ID
+/// token when the grant's OpenID Connect scopes ask for them.
 pub(crate) fn token_response(
     tenant: &Tenant,
     base: &str,
-    issue: Issue<'_>,
+    client: &ClientApp,
+    user: &Value,
+    issue: Issue,
 ) -> Result<Value, AadError> {
-    let user_id = issue.user["id"].as_str().unwrap_or_default().to_owned();
+    let user_id = user["id"].as_str().unwrap_or_default().to_owned();
     let lifetime = ACCESS_TOKEN_LIFETIME.as_secs();
     let audience = match &issue.flavor {
         Flavor::V1 { resource } => resource.trim_end_matches('/').to_owned(),
@@ -121,7 +185,7 @@ pub(crate) fn token_response(
     let access = tenant
         .issue_token_with(&TokenSpec {
             user: Some(user_id.clone()),
-            client_id: issue.client.app_id.clone(),
+            client_id: client.app_id.clone(),
             scopes: graph_scopes.clone(),
             roles: Vec::new(),
             lifetime: ACCESS_TOKEN_LIFETIME,
@@ -143,7 +207,7 @@ pub(crate) fn token_response(
                 .family
                 .clone()
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            client_id: issue.client.app_id.clone(),
+            client_id: client.app_id.clone(),
             user_id: user_id.clone(),
             redirect_kind: issue.redirect_kind,
             oidc: issue.oidc.clone(),
@@ -171,11 +235,11 @@ pub(crate) fn token_response(
         body["refresh_token"] = json!(token);
     }
     if issue.oidc.iter().any(|s| s == "openid") {
-        let text = |k: &str| issue.user[k].clone();
+        let text = |k: &str| user[k].clone();
         let subject = URL_SAFE_NO_PAD
-            .encode(&Sha256::digest(format!("{user_id}|{}", issue.client.app_id))[..24]);
+            .encode(&Sha256::digest(format!("{user_id}|{}", client.app_id))[..24]);
         let mut claims = json!({
-            "aud": issue.client.app_id, "iat": now, "nbf": now, "exp": now + lifetime,
+            "aud": client.app_id, "iat": now, "nbf": now, "exp": now + lifetime,
             "name": text("displayName"), "oid": user_id, "sub": subject, "tid": TENANT_ID,
             "preferred_username": text("userPrincipalName"),
         });
@@ -237,24 +301,26 @@ pub(crate) fn token_answer(result: Result<Value, AadError>) -> Response {
     }
 }
 
-pub(crate) async fn token_v2(
-    State(t): State<Tenant>,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    token_answer(token(&t, &segment, &headers, &parse_form(&body), false))
+/// What a form-posted endpoint answers, from the tenant, its path's tenant
+/// segment, the request's headers, its form, and whether it is v1.0.
+pub(crate) type FormAnswer =
+    fn(&Tenant, &str, &HeaderMap, &Params, bool) -> Result<Value, AadError>;
+
+/// The route of an endpoint that takes a form and answers as the token
+/// endpoint does ([`token_answer`]): the token and the device authorization
+/// endpoints, in v2.0 or (`v1`) v1.0.
+pub(crate) fn form_endpoint(answer: FormAnswer, v1: bool) -> MethodRouter<Tenant> {
+    post(
+        move |State(t): State<Tenant>,
+              Path(segment): Path<String>,
+              headers: HeaderMap,
+              body: Bytes| async move {
+            token_answer(answer(&t, &segment, &headers, &parse_form(&body), v1))
+        },
+    )
 }
 
-pub(crate) async fn token_v1(
-    State(t): State<Tenant>,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    token_answer(token(&t, &segment, &headers, &parse_form(&body), true))
-}
-
+/// The token endpoint.
 pub(crate) fn token(
     tenant: &Tenant,
     segment: &str,
@@ -273,22 +339,23 @@ pub(crate) fn token(
         .ok_or_else(|| AadError::missing("client_id"))?;
     let client = find_client(&tenant.0.store, &client_id)
         .ok_or_else(|| AadError::unknown_client(&client_id, TENANT_ID))?;
-    let secret = presented_secret(p, headers);
-    // A browser's cross-origin request says where it comes from.
-    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    let request = TokenRequest {
+        tenant,
+        base,
+        client,
+        form: p,
+        secret: presented_secret(p, headers),
+        // A browser's cross-origin request says where it comes from.
+        origin: headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()),
+        v1,
+    };
     match grant_type {
-        "authorization_code" => {
-            redeem_code(tenant, &base, &client, p, secret.as_deref(), origin)
-        }
-        "refresh_token" => {
-            refresh(tenant, &base, &client, p, secret.as_deref(), origin, v1)
-        }
+        "authorization_code" => redeem_code(&request),
+        "refresh_token" => refresh(&request),
         "urn:ietf:params:oauth:grant-type:device_code" | "device_code" => {
-            redeem_device_code(tenant, &base, &client, p, secret.as_deref())
+            redeem_device_code(&request)
         }
-        "client_credentials" => {
-            client_credentials(tenant, &client, p, secret.as_deref(), v1)
-        }
+        "client_credentials" => client_credentials(&request),
         other => Err(AadError::bad(
             "unsupported_grant_type",
             70003,

@@ -225,7 +225,7 @@ pub async fn add_password(
             return Err(invalid_value("passwordCredential.displayName", "Application"));
         }
     };
-    let now = time::OffsetDateTime::now_utc();
+    let now = ctx.tenant.0.now.date_time();
     let rfc = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
     };

@@ -1,18 +1,22 @@
 //! The emulator's clock: token lifetimes, authorization codes' and device
-//! codes' expiry and refresh-token expiry read the tenant's clock, so tests
-//! move it instead of sleeping; the token endpoint and `issue_token` mint
+//! codes' expiry, refresh-token and client-secret expiry and the rest of a
+//! paged `$batch` answer read the tenant's clock, so tests move it instead
+//! of sleeping; the token endpoint and `issue_token` mint
 //! tokens with one lifetime.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{
     Harness,
-    identity::{aadsts, authorize_url, client, jwt_claims, pkce, query_of, token},
+    identity::{
+        WEB_REDIRECT, aadsts, authorize_url, client, client_credentials, jwt_claims,
+        pkce, query_of, register_app, token,
+    },
 };
-use graphlab_tenant::{ACCESS_TOKEN_LIFETIME, TenantConfig, seed};
+use graphlab_tenant::{ACCESS_TOKEN_LIFETIME, ChaosConfig, TenantConfig, seed};
 
 const CLI: &str = seed::GRAPH_CLI_APP_ID;
 const LOOPBACK: &str = "http://localhost:8400";
@@ -131,4 +135,43 @@ async fn device_codes_pace_and_expire_on_the_tenant_clock() {
     assert_eq!(poll().await.1["error"], "authorization_pending", "waited the interval");
     h.clock.advance(Duration::from_secs(15 * 60));
     assert_eq!(poll().await.1["error"], "expired_token");
+}
+
+#[tokio::test]
+async fn client_secrets_expire_on_the_tenant_clock() {
+    let h = Harness::start().await;
+    // addPassword's default: two years from now, on the tenant's clock.
+    let (_, app_id, secret) = register_app(&h, &[WEB_REDIRECT], &[], false).await;
+    let graph = "https://graph.microsoft.com/.default";
+    let (status, body) = client_credentials(&h, &app_id, Some(&secret), graph).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    h.clock.advance(Duration::from_secs(731 * 86_400));
+    let (status, body) = client_credentials(&h, &app_id, Some(&secret), graph).await;
+    assert_eq!((status, aadsts(&body)), (StatusCode::UNAUTHORIZED, 7000215), "{body}");
+}
+
+/// Regression: the rest of a paged `$batch` answer expired after five
+/// minutes of real time (`Instant`), whatever the tenant's clock said.
+#[tokio::test]
+async fn a_paged_batch_answer_expires_on_the_tenant_clock() {
+    let chaos = ChaosConfig::from_json(r#"{"batchPageSize": 1}"#).unwrap();
+    let h = Harness::with(TenantConfig::in_memory().chaos(chaos)).await;
+    let requests: Vec<Value> = (1..=3)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/me?$select=id"}))
+        .collect();
+    let first = h.batch_raw("v1.0", &json!({ "requests": requests }).to_string()).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let next = |page: &Value| {
+        let link = page["@odata.nextLink"].as_str().expect("a next link");
+        link.strip_prefix(h.running.base_url()).unwrap().to_owned()
+    };
+    // Kept five minutes from the batch's answer: 299 s later, the second
+    // page is served; 301 s later, the third is gone.
+    h.clock.advance(Duration::from_secs(299));
+    let second = h.call(Method::GET, &next(&first.body), Some(&h.token), None).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    h.clock.advance(Duration::from_secs(2));
+    let third = h.call(Method::GET, &next(&second.body), Some(&h.token), None).await;
+    assert_eq!(third.status, StatusCode::BAD_REQUEST, "{}", third.body);
+    assert!(third.message().contains("expired"), "{}", third.message());
 }

@@ -75,6 +75,14 @@ async fn missing_invalid_and_expired_tokens_get_401_with_a_challenge() {
     let answer = h.call(Method::GET, "/v1.0/me", Some(&foreign), None).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert!(answer.message().contains("Signature"), "{}", answer.message());
+    // The harness's tenants reuse one key; a tenant opened without
+    // `reuse_key` makes its own.
+    let reusing = graphlab_tenant::Tenant::open(
+        &graphlab_tenant::TenantConfig::in_memory().reuse_key(),
+    )
+    .unwrap();
+    assert_eq!(reusing.signing_key().kid(), h.tenant.signing_key().kid());
+    assert_ne!(other.signing_key().kid(), h.tenant.signing_key().kid());
 }
 
 #[tokio::test]

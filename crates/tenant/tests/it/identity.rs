@@ -14,7 +14,7 @@ use graphlab_tenant::{TenantConfig, seed};
 
 const CLI: &str = seed::GRAPH_CLI_APP_ID;
 const LOOPBACK: &str = "http://localhost:8400";
-const WEB_REDIRECT: &str = "https://global.consent.azure-apim.net/redirect";
+pub(crate) const WEB_REDIRECT: &str = "https://global.consent.azure-apim.net/redirect";
 
 pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
@@ -623,7 +623,9 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 
 #[tokio::test]
 async fn device_code_interactive_unattended_slow_down_and_decline() {
-    let h = Harness::with(TenantConfig::in_memory().device_poll_interval(1)).await;
+    // A minute between polls: two polls in a row are too fast however
+    // slow the machine, until the test moves the emulator's clock.
+    let h = Harness::with(TenantConfig::in_memory().device_poll_interval(60)).await;
     let http = client();
     let start = |scope: &'static str| {
         let http = http.clone();
@@ -640,7 +642,7 @@ async fn device_code_interactive_unattended_slow_down_and_decline() {
         }
     };
     let dc = start("User.Read offline_access openid").await;
-    assert_eq!(dc["interval"], 1);
+    assert_eq!(dc["interval"], 60);
     assert!(dc["message"].as_str().unwrap().contains(dc["user_code"].as_str().unwrap()));
     assert_eq!(dc["verification_uri"], h.url("/devicelogin"));
     let device_code = dc["device_code"].as_str().unwrap().to_owned();
@@ -699,8 +701,8 @@ async fn device_code_interactive_unattended_slow_down_and_decline() {
         .await
         .unwrap();
     assert!(done.contains("signed in"), "{done}");
-    // Past the poll interval (1 s) on the emulator's clock.
-    h.clock.advance(std::time::Duration::from_millis(1100));
+    // Past the poll interval on the emulator's clock.
+    h.clock.advance(std::time::Duration::from_secs(61));
     let (status, tokens) = poll(device_code.clone()).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     assert!(tokens["refresh_token"].is_string() && tokens["id_token"].is_string());
@@ -745,7 +747,7 @@ async fn device_code_interactive_unattended_slow_down_and_decline() {
     assert_eq!(status, StatusCode::OK, "{tokens}");
 }
 
-async fn client_credentials(
+pub(crate) async fn client_credentials(
     h: &Harness,
     app_id: &str,
     secret: Option<&str>,

@@ -97,7 +97,10 @@ impl Harness {
 
     pub async fn with(config: TenantConfig) -> Harness {
         let clock = TestClock::default();
-        let tenant = Tenant::open(&config.clock(clock.now())).expect("tenant opens");
+        // One signing key for the binary's tenants: RSA key generation is the
+        // slowest part of opening one.
+        let config = config.clock(clock.now()).reuse_key();
+        let tenant = Tenant::open(&config).expect("tenant opens");
         let running =
             graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
                 .await

@@ -75,7 +75,7 @@ async fn serves_https_with_a_certificate_clients_can_trust() {
 #[tokio::test]
 async fn a_classroom_certificate_is_valid_for_the_names_given() {
     let dir = tempfile::tempdir().unwrap();
-    let tenant = Tenant::open(&TenantConfig::in_memory()).unwrap();
+    let tenant = Tenant::open(&TenantConfig::in_memory().reuse_key()).unwrap();
     let names = vec!["Graphlab.Example".to_owned(), "192.0.2.7".to_owned()];
     let (running, files) = graphlab_tenant::serve_tls_for(
         tenant.clone(),

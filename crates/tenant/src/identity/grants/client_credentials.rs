@@ -5,25 +5,19 @@ use serde_json::Value;
 
 use crate::identity::{
     consent::directory_strings,
-    directory::{ClientApp, is_graph, service_principal, unknown_resource},
+    directory::{is_graph, service_principal, unknown_resource},
     error::AadError,
-    form::{Params, param},
-    token::{bearer_body, check_secret, unavailable},
+    token::{TokenRequest, bearer_body, unavailable},
 };
-use crate::{ACCESS_TOKEN_LIFETIME, GRAPH_RESOURCE, Tenant, TokenSpec, store::Col};
+use crate::{ACCESS_TOKEN_LIFETIME, GRAPH_RESOURCE, TokenSpec, store::Col};
 
-pub(crate) fn client_credentials(
-    tenant: &Tenant,
-    client: &ClientApp,
-    p: &Params,
-    secret: Option<&str>,
-    v1: bool,
-) -> Result<Value, AadError> {
-    check_secret(tenant, client, secret, true)?;
+pub(crate) fn client_credentials(request: &TokenRequest<'_>) -> Result<Value, AadError> {
+    let (tenant, client, v1) = (request.tenant, &request.client, request.v1);
+    request.check_secret(true)?;
     let resource = if v1 {
-        param(p, "resource").ok_or_else(|| AadError::missing("resource"))?.to_owned()
+        request.param("resource").ok_or_else(|| AadError::missing("resource"))?.to_owned()
     } else {
-        let scope = param(p, "scope").ok_or_else(|| AadError::missing("scope"))?;
+        let scope = request.param("scope").ok_or_else(|| AadError::missing("scope"))?;
         let Some(resource) = scope.strip_suffix("/.default") else {
             return Err(AadError::bad(
                 "invalid_scope",

@@ -5,14 +5,13 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::Tenant;
 use crate::identity::{
     CODE_LIFETIME, age,
-    directory::{ClientApp, RedirectKind},
+    directory::RedirectKind,
     error::AadError,
-    form::{Params, hash, param},
+    form::hash,
     spa::check_redemption,
-    token::{Issue, check_secret, expired_grant, token_response},
+    token::{Issue, TokenRequest, expired_grant},
 };
 
 pub(crate) fn pkce_ok(
@@ -29,15 +28,9 @@ pub(crate) fn pkce_ok(
     }
 }
 
-pub(crate) fn redeem_code(
-    tenant: &Tenant,
-    base: &str,
-    client: &ClientApp,
-    p: &Params,
-    secret: Option<&str>,
-    origin: Option<&str>,
-) -> Result<Value, AadError> {
-    let code = param(p, "code").ok_or_else(|| AadError::missing("code"))?;
+pub(crate) fn redeem_code(request: &TokenRequest<'_>) -> Result<Value, AadError> {
+    let (tenant, client) = (request.tenant, &request.client);
+    let code = request.param("code").ok_or_else(|| AadError::missing("code"))?;
     let grant = {
         let mut codes = tenant.0.identity.codes.lock().unwrap_or_else(|e| e.into_inner());
         let grant = codes.get_mut(&hash(code)).ok_or_else(expired_grant)?;
@@ -62,36 +55,28 @@ pub(crate) fn redeem_code(
         grant.redeemed = true;
         grant.clone()
     };
-    if param(p, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
+    if request.param("redirect_uri") != Some(grant.redirect_uri.as_str()) {
         return Err(AadError::bad(
             "invalid_grant",
             50011,
             "The redirect URI in the token request does not match the one used in the authorization request.",
         ));
     }
-    check_redemption(client, grant.redirect_kind, origin, grant.challenge.is_some())?;
-    check_secret(tenant, client, secret, grant.redirect_kind == RedirectKind::Web)?;
-    if !pkce_ok(&grant.challenge, param(p, "code_verifier")) {
+    check_redemption(
+        client,
+        grant.redirect_kind,
+        request.origin,
+        grant.challenge.is_some(),
+    )?;
+    request.check_secret(grant.redirect_kind == RedirectKind::Web)?;
+    if !pkce_ok(&grant.challenge, request.param("code_verifier")) {
         return Err(AadError::bad(
             "invalid_grant",
             501481,
             "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
         ));
     }
-    let user = tenant.find_user(&grant.user_id).ok_or_else(expired_grant)?;
-    token_response(
-        tenant,
-        base,
-        Issue {
-            client,
-            user: &user,
-            graph_scopes: grant.graph_scopes,
-            oidc: grant.oidc,
-            nonce: grant.nonce,
-            flavor: grant.flavor,
-            redirect_kind: grant.redirect_kind,
-            family: None,
-            refresh_expires_at: None,
-        },
-    )
+    let issue =
+        Issue::new(grant.graph_scopes, grant.oidc, grant.flavor, grant.redirect_kind);
+    request.answer(&grant.user_id, Issue { nonce: grant.nonce, ..issue })
 }

@@ -3,29 +3,23 @@
 
 use serde_json::Value;
 
-use crate::Tenant;
 use crate::identity::{
     DEVICE_CODE_LIFETIME, DeviceState, age,
     device_code::approve_device,
-    directory::{ClientApp, RedirectKind},
+    directory::RedirectKind,
     error::AadError,
-    form::{Params, param},
     session::user_by_login,
-    token::{Issue, check_secret, expired_grant, token_response},
+    token::{Issue, TokenRequest, expired_grant},
 };
 
-pub(crate) fn redeem_device_code(
-    tenant: &Tenant,
-    base: &str,
-    client: &ClientApp,
-    p: &Params,
-    secret: Option<&str>,
-) -> Result<Value, AadError> {
-    let device_code = param(p, "device_code")
-        .or_else(|| param(p, "code"))
+pub(crate) fn redeem_device_code(request: &TokenRequest<'_>) -> Result<Value, AadError> {
+    let (tenant, client) = (request.tenant, &request.client);
+    let device_code = request
+        .param("device_code")
+        .or_else(|| request.param("code"))
         .ok_or_else(|| AadError::missing("device_code"))?;
     let public = client.fallback_public || (client.object_id.is_none());
-    check_secret(tenant, client, secret, !public)?;
+    request.check_secret(!public)?;
     let interval = tenant.0.identity.device_interval;
     let state = {
         let mut devices =
@@ -121,22 +115,8 @@ pub(crate) fn redeem_device_code(
                 grant.state = DeviceState::Redeemed;
                 (grant.oidc.clone(), grant.flavor.clone())
             };
-            let user = tenant.find_user(&user_id).ok_or_else(expired_grant)?;
-            token_response(
-                tenant,
-                base,
-                Issue {
-                    client,
-                    user: &user,
-                    graph_scopes,
-                    oidc,
-                    nonce: None,
-                    flavor,
-                    redirect_kind: RedirectKind::Public,
-                    family: None,
-                    refresh_expires_at: None,
-                },
-            )
+            let issue = Issue::new(graph_scopes, oidc, flavor, RedirectKind::Public);
+            request.answer(&user_id, issue)
         }
     }
 }

@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 
 use crate::identity::{
     Flavor,
-    directory::{ClientApp, RedirectKind, granted, parse_scopes, service_principal},
+    directory::{RedirectKind, granted, parse_scopes, service_principal},
     error::AadError,
-    form::{Params, hash, param},
+    form::hash,
     spa::check_redemption,
-    token::{Issue, check_secret, token_response},
+    token::{Issue, TokenRequest},
 };
-use crate::{Tenant, store::Col};
+use crate::store::Col;
 
 /// A refresh token's record (stored under the hash of the token).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -31,17 +31,11 @@ pub(crate) struct RefreshRecord {
     pub(crate) revoked: bool,
 }
 
-pub(crate) fn refresh(
-    tenant: &Tenant,
-    base: &str,
-    client: &ClientApp,
-    p: &Params,
-    secret: Option<&str>,
-    origin: Option<&str>,
-    v1: bool,
-) -> Result<Value, AadError> {
-    let token =
-        param(p, "refresh_token").ok_or_else(|| AadError::missing("refresh_token"))?;
+pub(crate) fn refresh(request: &TokenRequest<'_>) -> Result<Value, AadError> {
+    let (tenant, client) = (request.tenant, &request.client);
+    let token = request
+        .param("refresh_token")
+        .ok_or_else(|| AadError::missing("refresh_token"))?;
     let key = hash(token);
     let invalid = || {
         AadError::bad(
@@ -83,18 +77,20 @@ pub(crate) fn refresh(
             return Err(AadError::bad("invalid_grant", 70000, "The refresh token was issued to another client."));
         }
         // Before the claim: a refused redemption leaves the token usable.
-        check_redemption(client, record.redirect_kind, origin, true)?;
+        check_redemption(client, record.redirect_kind, request.origin, true)?;
         record.used = true;
         tx.put(Col::RefreshTokens, &key, record_value(&record, &key));
         Ok(Ok(record))
     })?;
     let record = claimed?;
-    check_secret(tenant, client, secret, record.redirect_kind == RedirectKind::Web)?;
-    let user = tenant.find_user(&record.user_id).ok_or_else(invalid)?;
+    request.check_secret(record.redirect_kind == RedirectKind::Web)?;
+    if tenant.find_user(&record.user_id).is_none() {
+        return Err(invalid());
+    }
     let sp = service_principal(&tenant.0.store, &client.app_id);
     let consented = granted(&tenant.0.store, sp.as_deref(), &record.user_id);
-    let (graph_scopes, oidc) = match (&record.flavor, param(p, "scope")) {
-        (Flavor::V2, Some(scope)) if !v1 => {
+    let (graph_scopes, oidc) = match (&record.flavor, request.param("scope")) {
+        (Flavor::V2, Some(scope)) if !request.v1 => {
             let asked = parse_scopes(scope, client)?;
             if let Some(missing) = asked.graph.iter().find(|s| !consented.contains(*s)) {
                 return Err(AadError::bad(
@@ -113,21 +109,16 @@ pub(crate) fn refresh(
         (Flavor::V1 { .. }, _) => (client.static_scopes.clone(), record.oidc.clone()),
         _ => (consented.into_iter().collect(), record.oidc.clone()),
     };
-    token_response(
-        tenant,
-        base,
+    let issue =
+        Issue::new(graph_scopes, oidc, record.flavor.clone(), record.redirect_kind);
+    request.answer(
+        &record.user_id,
         Issue {
-            client,
-            user: &user,
-            graph_scopes,
-            oidc,
-            nonce: None,
-            flavor: record.flavor.clone(),
-            redirect_kind: record.redirect_kind,
             family: Some(record.family.clone()),
             // A SPA's tokens keep the 24 hours of the sign-in.
             refresh_expires_at: (record.redirect_kind == RedirectKind::Spa)
                 .then_some(record.expires_at),
+            ..issue
         },
     )
 }

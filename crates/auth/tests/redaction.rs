@@ -1,4 +1,10 @@
 //! Trace-level logs and every error of a full sign-in contain no secret.
+//!
+//! A test binary of its own, the one exception to one binary per crate: it
+//! reads the trace log, and while other tests' threads register the same
+//! `tracing` callsites at the same moment, an event is now and then missing
+//! from the log (about one run in three in `tests/it`, once the tests no
+//! longer slept). Alone in its process, it sees every event.
 
 use std::{
     io::Write,
@@ -36,9 +42,10 @@ fn no_secret_code_or_token_reaches_the_logs_or_errors() {
         let rt =
             tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async move {
-            let tenant =
-                Tenant::open(&TenantConfig::in_memory().unattended(seed::ADMIN_UPN))
-                    .unwrap();
+            let tenant = Tenant::open(
+                &TenantConfig::in_memory().unattended(seed::ADMIN_UPN).reuse_key(),
+            )
+            .unwrap();
             let running =
                 graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
                     .await
@@ -64,14 +71,13 @@ fn no_secret_code_or_token_reaches_the_logs_or_errors() {
                         let r = http.get(&url).send().await.unwrap();
                         let location =
                             r.headers()["location"].to_str().unwrap().to_owned();
-                        let code = location
-                            .split("code=")
-                            .nth(1)
+                        let code = url::Url::parse(&location)
                             .unwrap()
-                            .split('&')
-                            .next()
+                            .query_pairs()
+                            .find(|(name, _)| name == "code")
                             .unwrap()
-                            .to_owned();
+                            .1
+                            .into_owned();
                         seen.lock().unwrap().push(code);
                         let _ = http.get(location).send().await;
                     });
