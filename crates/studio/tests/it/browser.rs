@@ -326,7 +326,7 @@ async fn lab_state(tenant: &Tenant, graph: &str) -> String {
 async fn the_studio_signs_in_runs_the_labs_batches_and_shows_the_tenant_and_flows_in_chromium()
  {
     let mut driver = Driver::start();
-    let mut config = TenantConfig::in_memory();
+    let mut config = TenantConfig::in_memory().reuse_key();
     config.replication_delay = Duration::ZERO;
     let tenant = Tenant::open(&config).unwrap();
     let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())

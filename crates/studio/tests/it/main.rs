@@ -193,7 +193,7 @@ async fn a_run_from_the_history_comes_with_its_picture() {
 }
 
 async fn emulator() -> (Tenant, graphlab_tenant::RunningTenant) {
-    let tenant = Tenant::open(&TenantConfig::in_memory()).unwrap();
+    let tenant = Tenant::open(&TenantConfig::in_memory().reuse_key()).unwrap();
     let running = graphlab_tenant::serve(tenant.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
