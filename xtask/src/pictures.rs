@@ -31,12 +31,16 @@ pub const FLOWS: [&str; 3] =
 
 /// The book's flow pictures.
 pub fn flows_dir() -> PathBuf {
-    root().join("docs").join("src").join("images").join("flows")
+    images_under(&root()).join("flows")
 }
 
-/// The book's studio screenshots.
-pub fn studio_dir() -> PathBuf {
-    root().join("docs").join("src").join("images").join("studio")
+/// The book's studio screenshots in the workspace at `root`.
+fn studio_dir_under(root: &Path) -> PathBuf {
+    images_under(root).join("studio")
+}
+
+fn images_under(root: &Path) -> PathBuf {
+    root.join("docs").join("src").join("images")
 }
 
 /// Draws `lab-steps/flows/{flow}.json` with `graphlab flow draw`, with the
@@ -218,7 +222,7 @@ pub fn screenshots(check: bool) -> anyhow::Result<()> {
             .args(["--test", "it", "--", "browser::"])
             .env("GRAPHLAB_STUDIO_SCREENSHOTS", &shots),
     )?;
-    let dir = studio_dir();
+    let dir = studio_dir_under(&root());
     fs::create_dir_all(&dir)?;
     for shot in SHOTS {
         let from = shots.join(format!("{shot}.png"));
@@ -242,7 +246,7 @@ pub fn screenshots(check: bool) -> anyhow::Result<()> {
 /// What is wrong with the book's screenshots under `root`: each missing or
 /// unreadable PNG, one of another size, and a digest that is not the inputs'.
 pub fn screenshot_problems(root: &Path) -> Vec<String> {
-    let dir = root.join("docs").join("src").join("images").join("studio");
+    let dir = studio_dir_under(root);
     let mut problems = Vec::new();
     let mut sizes = Vec::new();
     for shot in SHOTS {
